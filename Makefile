@@ -1,0 +1,42 @@
+# RecSys Lite. Two commands on a fresh machine (Python 3.11 and make):
+#   make book   environment + data + execute every notebook + build the website (_build/html)
+#   make test   environment + data + unit tests + every notebook under nbval
+# Neither repeats work it need not do: the environment is reinstalled only when
+# requirements.txt, constraints.txt or pyproject.toml change, and the data is downloaded only
+# when the cached copy fails its checksums.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test data lab env bench clean clean-all
+
+book: $(STAMP) data
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP) data
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
+
+data: $(STAMP)
+	$(BIN)/python -m recsys_lite.data fetch
+
+lab: $(STAMP) data
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP) data
+	$(BIN)/python scripts/benchmark.py
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No python3.11 (or python3) on PATH: install Python 3.11 first." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+clean:
+	rm -rf _build course
+
+clean-all: clean
+	rm -rf $(VENV)

@@ -1,0 +1,68 @@
+"""Matplotlib helpers the chapters share, so a figure means the same thing in every chapter."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .data.dataset import Dataset
+
+
+def long_tail(data: Dataset, ax=None, head: float = 0.2):
+    """Items sorted by number of ratings, with the share of all ratings the top ``head`` get.
+
+    Returns the axes and that share, so a notebook can assert what the figure shows.
+    """
+    ax = ax or plt.gca()
+    counts = np.sort(np.bincount(data.ratings["item"], minlength=data.n_items))[::-1]
+    n_head = int(np.ceil(head * len(counts)))
+    share = counts[:n_head].sum() / counts.sum()
+    ranks = np.arange(1, len(counts) + 1)
+    ax.fill_between(ranks[:n_head], counts[:n_head], color="C3", alpha=0.6,
+                    label=f"top {head:.0%} of items: {share:.0%} of ratings")
+    ax.fill_between(ranks[n_head - 1:], counts[n_head - 1:], color="C0", alpha=0.4, label="the long tail")
+    ax.set(xlabel="item rank by popularity", ylabel="number of ratings", title="Item popularity")
+    ax.legend()
+    return ax, float(share)
+
+
+def user_activity(data: Dataset, ax=None, bins: int = 40):
+    """Histogram of ratings per user (log-spaced bins); returns the axes and the counts."""
+    ax = ax or plt.gca()
+    counts = np.bincount(data.ratings["user"], minlength=data.n_users)
+    ax.hist(counts, bins=np.geomspace(max(counts.min(), 1), counts.max(), bins), color="C2")
+    ax.set(xscale="log", xlabel="ratings per user (log scale)", ylabel="users", title="User activity")
+    ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000) if counts.min() <= t <= counts.max()]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    return ax, counts
+
+
+def rating_distribution(data: Dataset, ax=None):
+    """Bar chart of how often each rating value occurs; returns the axes and the shares."""
+    ax = ax or plt.gca()
+    values, counts = np.unique(data.ratings["rating"], return_counts=True)
+    shares = counts / counts.sum()
+    ax.bar(values, shares, color="C1")
+    ax.set(xlabel="rating", ylabel="share of ratings", title="Rating distribution", xticks=values)
+    return ax, dict(zip(values.tolist(), shares.tolist()))
+
+
+def genre_profile(data: Dataset, user: int, recommended: dict, ax=None):
+    """Share of each genre in a user's rated items and in each model's recommended items.
+
+    ``recommended`` maps a model name to an array of item ids. Returns the axes and the table
+    of shares (genres x lists), so a notebook can assert what the figure shows.
+    """
+    import pandas as pd
+
+    ax = ax or plt.gca()
+    lists = {"history": data.ratings.loc[data.ratings["user"] == user, "item"].to_numpy(), **recommended}
+    shares = {}
+    for name, items in lists.items():
+        genres = [g for gs in data.items["genres"].to_numpy()[np.asarray(items, dtype=int)] for g in gs]
+        shares[name] = pd.Series(genres, dtype=object).value_counts(normalize=True)
+    table = pd.DataFrame(shares).fillna(0.0)
+    table = table.loc[table.max(axis=1).sort_values(ascending=True).index]
+    table.plot.barh(ax=ax, width=0.8)
+    ax.set(xlabel="share of genre labels", title=f"Genres: user {data.users['user_id'].iloc[user]}'s history vs recommendations")
+    return ax, table

@@ -1,0 +1,198 @@
+"""Train/test splits and negative sampling, each seeded, none looping over ratings in Python.
+
+Every split returns a `Split`: two `Dataset` objects over the same users and items (so an id
+means the same thing in both) plus a report of what ``keep_known=True`` dropped. Train and
+test are different objects, so nobody trains on the test set by accident.
+
+* `random_split`     a random fraction of all ratings (the rating-prediction protocol)
+* `per_user_split`   a random fraction of each user's ratings (every user is in both parts)
+* `leave_last_out`   each user's latest n ratings (the sequential protocol)
+* `temporal_split`   everything after a global point in time (no future leaks into training)
+* `kfold`            k disjoint random test folds
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .data.dataset import Dataset
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """A train and a test `Dataset` over the same users and items."""
+
+    train: Dataset
+    test: Dataset
+    method: str
+    dropped: dict = field(default_factory=lambda: {"ratings": 0, "users": 0, "items": 0})
+
+    def __repr__(self) -> str:
+        drop = ""
+        if self.dropped["ratings"]:
+            d = self.dropped
+            drop = (f"; dropped {d['ratings']:,} test ratings of {d['users']:,} users and "
+                    f"{d['items']:,} items unseen in training")
+        return f"Split({self.method}: train {self.train.n_ratings:,}, test {self.test.n_ratings:,} ratings{drop})"
+
+
+def _check_fraction(test_size: float) -> float:
+    if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size!r}.")
+    return float(test_size)
+
+
+def _check_data(data) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"expected a recsys_lite Dataset, got {type(data).__name__}.")
+    if data.n_ratings == 0:
+        raise ValueError("the dataset has no ratings to split.")
+    return data
+
+
+def _make(data: Dataset, is_test: np.ndarray, method: str, keep_known: bool) -> Split:
+    r = data.ratings
+    train, test = r[~is_test], r[is_test]
+    dropped = {"ratings": 0, "users": 0, "items": 0}
+    if keep_known:
+        known_users = np.bincount(train["user"], minlength=data.n_users) > 0
+        known_items = np.bincount(train["item"], minlength=data.n_items) > 0
+        ok = known_users[test["user"].to_numpy()] & known_items[test["item"].to_numpy()]
+        gone = test[~ok]
+        dropped = {"ratings": int(len(gone)),
+                   "users": int(np.unique(gone["user"][~known_users[gone["user"].to_numpy()]]).size),
+                   "items": int(np.unique(gone["item"][~known_items[gone["item"].to_numpy()]]).size)}
+        test = test[ok]
+    return Split(data.with_ratings(train, f"{data.name} train"),
+                 data.with_ratings(test, f"{data.name} test"), method, dropped)
+
+
+def _rank_within_user(users: np.ndarray, key: np.ndarray):
+    """Position of each rating within its user's ratings sorted by key; and the user's count."""
+    order = np.lexsort((key, users))
+    counts = np.bincount(users)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.empty(len(users), dtype=np.int64)
+    rank[order] = np.arange(len(users)) - starts[users[order]]
+    return rank, counts[users]
+
+
+def random_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
+                 keep_known: bool = False) -> Split:
+    """Put a random ``test_size`` fraction of all ratings (exactly, rounded) in the test set."""
+    data, test_size = _check_data(data), _check_fraction(test_size)
+    rng = np.random.default_rng(seed)
+    n_test = int(round(test_size * data.n_ratings))
+    is_test = np.zeros(data.n_ratings, dtype=bool)
+    is_test[rng.permutation(data.n_ratings)[:n_test]] = True
+    return _make(data, is_test, f"random {test_size:.0%} (seed {seed})", keep_known)
+
+
+def per_user_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
+                   keep_known: bool = False) -> Split:
+    """Hold out a random ``test_size`` fraction of each user's ratings (rounded).
+
+    A user always keeps at least one training rating, so a user with one rating has none in test.
+    """
+    data, test_size = _check_data(data), _check_fraction(test_size)
+    rng = np.random.default_rng(seed)
+    users = data.ratings["user"].to_numpy()
+    rank, count = _rank_within_user(users, rng.random(len(users)))
+    n_test = np.minimum(np.rint(test_size * count), count - 1)
+    return _make(data, rank < n_test, f"per-user {test_size:.0%} (seed {seed})", keep_known)
+
+
+def leave_last_out(data: Dataset, *, n: int = 1, seed: int = 0, keep_known: bool = False) -> Split:
+    """Each user's ``n`` most recent ratings go to test (ties in time broken by ``seed``).
+
+    A user with ``n`` or fewer ratings stays wholly in training.
+    """
+    data = _check_data(data)
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
+    rng = np.random.default_rng(seed)
+    users = data.ratings["user"].to_numpy()
+    time = data.ratings["timestamp"].to_numpy()
+    # rank by time, latest first; a random second key breaks ties reproducibly
+    order_key = np.lexsort((rng.random(len(users)), -time))
+    key = np.empty(len(users), dtype=np.int64)
+    key[order_key] = np.arange(len(users))
+    rank, count = _rank_within_user(users, key)
+    return _make(data, (rank < n) & (count > n), f"leave-last-{n}-out", keep_known)
+
+
+def temporal_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
+                   keep_known: bool = False) -> Split:
+    """The latest ``test_size`` fraction of all ratings go to test: train strictly precedes test
+    in time, except for ratings sharing the cut's timestamp (ties broken by ``seed``)."""
+    data, test_size = _check_data(data), _check_fraction(test_size)
+    rng = np.random.default_rng(seed)
+    time = data.ratings["timestamp"].to_numpy()
+    order = np.lexsort((rng.random(len(time)), time))
+    n_test = int(round(test_size * data.n_ratings))
+    is_test = np.zeros(data.n_ratings, dtype=bool)
+    is_test[order[len(order) - n_test:]] = True
+    return _make(data, is_test, f"temporal, last {test_size:.0%}", keep_known)
+
+
+def kfold(data: Dataset, *, n_folds: int = 5, seed: int = 0, keep_known: bool = False) -> list[Split]:
+    """``n_folds`` splits whose test sets are disjoint and together hold every rating once."""
+    data = _check_data(data)
+    if not isinstance(n_folds, (int, np.integer)) or not 2 <= n_folds <= data.n_ratings:
+        raise ValueError(f"n_folds must be a whole number from 2 to the number of ratings, got {n_folds!r}.")
+    fold = np.empty(data.n_ratings, dtype=np.int64)
+    fold[np.random.default_rng(seed).permutation(data.n_ratings)] = np.arange(data.n_ratings) % n_folds
+    return [_make(data, fold == f, f"fold {f + 1} of {n_folds} (seed {seed})", keep_known)
+            for f in range(n_folds)]
+
+
+def is_seen(seen: sp.csr_matrix, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Elementwise: does ``seen`` hold a nonzero at (users[j], items[j])? Vectorised lookup."""
+    seen = sp.csr_matrix(seen)
+    n_items = seen.shape[1]
+    rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+    keys = np.sort(rows * n_items + seen.indices)
+    query = np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, query), max(len(keys) - 1, 0))
+    return (keys[pos] == query) if len(keys) else np.zeros(query.shape, dtype=bool)
+
+
+def sample_negatives(seen, users, *, n: int = 99, seed: int = 0) -> np.ndarray:
+    """For each user, ``n`` distinct items that user has not interacted with.
+
+    ``seen`` is a `Dataset` or a users x items sparse matrix of interactions to avoid
+    (pass train + test when sampling for evaluation). Returns an int array (len(users), n).
+    Sampling is uniform over each user's unseen items, by rejection, vectorised.
+    """
+    seen = seen.to_csr(binary=True) if isinstance(seen, Dataset) else sp.csr_matrix(seen)
+    users = np.asarray(users, dtype=np.int64).ravel()
+    n_users, n_items = seen.shape
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
+    if len(users) and (users.min() < 0 or users.max() >= n_users):
+        raise ValueError(f"users must be ids in 0 .. {n_users - 1}.")
+    free = n_items - np.diff(seen.indptr)[users]
+    if len(users) and free.min() < n:
+        raise ValueError(f"user {users[free.argmin()]} has only {free.min()} unseen items; "
+                         f"cannot sample n={n} distinct negatives.")
+    rng = np.random.default_rng(seed)
+    out = rng.integers(0, n_items, (len(users), n))
+    row_users = np.repeat(users, n).reshape(len(users), n)
+    for _ in range(100):
+        order = np.argsort(out, axis=1, kind="stable")
+        ranked = np.take_along_axis(out, order, axis=1)
+        dup_sorted = np.zeros_like(ranked, dtype=bool)
+        dup_sorted[:, 1:] = ranked[:, 1:] == ranked[:, :-1]
+        dup = np.zeros_like(dup_sorted)
+        np.put_along_axis(dup, order, dup_sorted, axis=1)
+        bad = dup | is_seen(seen, row_users, out)
+        if not bad.any():
+            return out
+        out[bad] = rng.integers(0, n_items, int(bad.sum()))
+    # Nearly every unseen item is asked for: finish the stubborn rows exactly.
+    for row in np.nonzero(bad.any(axis=1))[0]:
+        candidates = np.setdiff1d(np.arange(n_items), seen.indices[seen.indptr[users[row]]:seen.indptr[users[row] + 1]])
+        out[row] = rng.choice(candidates, n, replace=False)
+    return out
