@@ -2,7 +2,7 @@
 
 Subpackages and modules: `data` (MovieLens-100K, simulated worlds, the Dataset type), `split`
 (train/test splits, negative sampling), `models` (the model contract and the models),
-`metrics`, `group` (group recommendation), `plots` and `widgets` (notebook helpers).
+`metrics`, `evaluation` (the shared protocol), `group` (group recommendation), `plots` and `widgets` (notebook helpers).
 """
 from .data import Dataset, load_movielens_100k, simulate_world
 
