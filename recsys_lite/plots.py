@@ -66,3 +66,25 @@ def genre_profile(data: Dataset, user: int, recommended: dict, ax=None):
     table.plot.barh(ax=ax, width=0.8)
     ax.set(xlabel="share of genre labels", title=f"Genres: user {data.users['user_id'].iloc[user]}'s history vs recommendations")
     return ax, table
+
+
+def metrics_by_k(ranked, relevant, ax=None, ks=None):
+    """P@k, R@k, AP@k, NDCG@k and HR@k of one ranked list as k grows; returns axes and table."""
+    import pandas as pd
+
+    from . import metrics as M
+
+    ax = ax or plt.gca()
+    ks = list(ks or range(1, len(list(ranked)) + 1))
+    table = pd.DataFrame({
+        "P@k": [M.precision_at_k(ranked, relevant, k) for k in ks],
+        "R@k": [M.recall_at_k(ranked, relevant, k) for k in ks],
+        "AP@k": [M.average_precision_at_k(ranked, relevant, k) for k in ks],
+        "NDCG@k": [M.ndcg_at_k(ranked, relevant, k) for k in ks],
+        "HR@k": [M.hit_rate_at_k(ranked, relevant, k) for k in ks]}, index=pd.Index(ks, name="k"))
+    table.plot(ax=ax, marker="o")
+    hits = [k for k, item in zip(ks, ranked) if item in relevant]
+    for k in hits:
+        ax.axvline(k, color="grey", lw=0.8, ls=":")
+    ax.set(ylim=(-0.02, 1.02), ylabel="metric value", title="One ranked list, metrics by cut-off k (dotted: hits)")
+    return ax, table

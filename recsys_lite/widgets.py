@@ -53,3 +53,52 @@ def user_explorer(data: Dataset, models: dict, k: int = 10):
     slider.observe(show, names="value")
     show()
     return w.VBox([slider, out])
+
+
+def metric_table(ranked, relevant, k: int) -> pd.DataFrame:
+    """Every one-user ranking metric of a ranked list at cut-off k, as a one-column table."""
+    from . import metrics as M
+
+    rows = {"P@k": M.precision_at_k(ranked, relevant, k),
+            "R@k": M.recall_at_k(ranked, relevant, k),
+            "AP@k (min(k,|R|))": M.average_precision_at_k(ranked, relevant, k, "min"),
+            "AP@k (|R|)": M.average_precision_at_k(ranked, relevant, k, "relevant"),
+            "AP@k (hits)": M.average_precision_at_k(ranked, relevant, k, "hits"),
+            "NDCG@k": M.ndcg_at_k(ranked, relevant, k),
+            "RR@k": M.reciprocal_rank(ranked, relevant, k),
+            "HR@k": M.hit_rate_at_k(ranked, relevant, k),
+            "MAR@k (overview)": M.mar_at_k(ranked, relevant, k)}
+    return pd.DataFrame({f"k = {k}": rows}).round(4)
+
+
+def metrics_explorer(ranked, relevant, k: int = 5):
+    """Click the items of a ranked list to mark them relevant, move k, and watch every metric.
+
+    ``relevant`` is the starting set; items relevant but not in the list (missed entirely) can be
+    added with the 'relevant but not recommended' counter.
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    ranked = list(ranked)
+    boxes = [w.ToggleButton(value=item in relevant, description=f"{pos}. {item}",
+                            layout=w.Layout(width="auto")) for pos, item in enumerate(ranked, 1)]
+    missed = w.BoundedIntText(value=len(set(relevant) - set(ranked)), min=0, max=50,
+                              description="relevant but not recommended", style={"description_width": "initial"})
+    slider = w.IntSlider(value=k, min=1, max=len(ranked), description="k")
+    out = w.Output()
+
+    def show(change=None):
+        chosen = {item for item, box in zip(ranked, boxes) if box.value}
+        chosen |= {f"missed {j}" for j in range(missed.value)}
+        with out:
+            out.clear_output(wait=True)
+            if chosen:
+                display(metric_table(ranked, chosen, slider.value))
+            else:
+                print("Mark at least one item relevant: with nothing relevant most metrics are undefined.")
+
+    for control in (*boxes, missed, slider):
+        control.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox(boxes, layout=w.Layout(flex_flow="row wrap")), missed, slider, out])
