@@ -9,8 +9,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# tools that run other tools (nbgrader runs alembic, kernels run python) find the venv's first
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test data lab env bench clean clean-all
+.PHONY: book test data lab env bench course samples grade clean clean-all
 
 book: $(STAMP) data
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -34,6 +36,18 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $(STAMP)
+
+# The course kit (nbgrader): release every chapter, make sample submissions, grade a folder.
+course: $(STAMP) data
+	$(BIN)/python scripts/course.py build
+
+samples: course
+	$(BIN)/python scripts/course.py samples course/samples
+
+grade: $(STAMP) data
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder> (laid out as <folder>/<student>/<chapter>/<chapter>.ipynb)" >&2; exit 2; }
+	@test -f course/nbgrader_config.py || $(MAKE) course
+	$(BIN)/python scripts/course.py grade "$(SUBMISSIONS)" --out course/grades.csv
 
 clean:
 	rm -rf _build course

@@ -115,6 +115,12 @@ def test_bias_baseline_one_sweep_by_hand():
     assert m.predict([0], [0])[0] <= 5 and m.predict([1], [3])[0] >= 1  # clipped to the range
 
 
+def test_bias_baseline_without_regularisation_leaves_unrated_items_at_zero():
+    m = BiasBaseline(reg_item=0.0, reg_user=0.0).fit(tiny())  # item 2 has no rating
+    assert m.item_bias_[2] == 0 and np.isfinite(m.item_bias_).all() and np.isfinite(m.user_bias_).all()
+    assert np.isfinite(m.predict([0, 1, 2], [2, 2, 2])).all()
+
+
 def test_bias_baseline_converges_to_the_regularised_least_squares_solution(world):
     """Checked against an independent solver: scipy's LSQR on the stacked ridge system."""
     data, _ = world

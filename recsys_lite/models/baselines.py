@@ -69,8 +69,8 @@ class BiasBaseline(Recommender):
         b_u, b_i = np.zeros(self.n_users_), np.zeros(self.n_items_)
         residual = y - self.global_mean_
         for _ in range(self.epochs):
-            b_i = np.bincount(i, residual - b_u[u], minlength=self.n_items_) / (self.reg_item + n_i)
-            b_u = np.bincount(u, residual - b_i[i], minlength=self.n_users_) / (self.reg_user + n_u)
+            b_i = _shrunk_mean(np.bincount(i, residual - b_u[u], minlength=self.n_items_), n_i, self.reg_item)
+            b_u = _shrunk_mean(np.bincount(u, residual - b_i[i], minlength=self.n_users_), n_u, self.reg_user)
         self.user_bias_, self.item_bias_ = b_u, b_i
 
     def _score(self, users):
@@ -79,3 +79,9 @@ class BiasBaseline(Recommender):
     def _predict(self, users, items):
         est = self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
         return np.clip(est, *self.rating_range_)
+
+
+def _shrunk_mean(total: np.ndarray, count: np.ndarray, reg: float) -> np.ndarray:
+    """total / (reg + count), and 0 where both are 0 (no ratings, no regularisation)."""
+    denominator = reg + count
+    return np.divide(total, denominator, out=np.zeros_like(total, dtype=float), where=denominator > 0)
