@@ -1,0 +1,61 @@
+"""One torch training loop for every deep model: seeded mini-batches, a progress bar, early
+stopping on a validation loss, and the best weights restored at the end."""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed torch and return a numpy Generator; the same seed gives the same run."""
+    import torch
+
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def train_loop(module, *, batches: Callable[[int], list], loss: Callable, validate: Callable[[], float],
+               epochs: int, learning_rate: float, weight_decay: float, patience: int = 3,
+               progress: bool = False, description: str = "training") -> list[dict]:
+    """Train ``module`` with Adam.
+
+    ``batches(epoch)`` returns the epoch's list of batches (each a tuple of tensors);
+    ``loss(batch)`` returns a scalar tensor; ``validate()`` returns the validation loss (lower is
+    better). Stops after ``patience`` epochs without improvement and restores the best weights.
+    Returns one dict per epoch: train and validation loss.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    optimiser = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    history, best, best_state, waited = [], np.inf, None, 0
+    bar = tqdm(range(epochs), desc=description, disable=not progress, leave=False)
+    for epoch in bar:
+        module.train()
+        total, count = 0.0, 0
+        for batch in batches(epoch):
+            optimiser.zero_grad()
+            value = loss(batch)
+            value.backward()
+            optimiser.step()
+            total += value.item() * len(batch[0])
+            count += len(batch[0])
+        module.eval()
+        with torch.no_grad():
+            val = float(validate())
+        history.append({"epoch": epoch + 1, "train_loss": total / max(count, 1), "val_loss": val})
+        bar.set_postfix(train=f"{total / max(count, 1):.4f}", val=f"{val:.4f}")
+        if val < best - 1e-5:
+            best, best_state, waited = val, copy.deepcopy(module.state_dict()), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return history
