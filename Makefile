@@ -28,6 +28,7 @@ lab: $(STAMP) data
 
 bench: $(STAMP) data
 	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark_cf.py
 
 env: $(STAMP)
 

@@ -102,3 +102,43 @@ def metrics_explorer(ranked, relevant, k: int = 5):
         control.observe(show, names="value")
     show()
     return w.VBox([w.HBox(boxes, layout=w.Layout(flex_flow="row wrap")), missed, slider, out])
+
+
+def neighbour_table(data: Dataset, sim: np.ndarray, user: int, k: int = 5) -> pd.DataFrame:
+    """A user's k most similar users under a similarity matrix, with how many films they share."""
+    rated = data.to_csr(binary=True)
+    scores = sim[user].copy()
+    scores[user] = -np.inf
+    top = np.argsort(-scores, kind="stable")[:k]
+    shared = np.asarray(rated[top].multiply(rated[user]).sum(axis=1)).ravel()
+    return pd.DataFrame({"user_id": data.users["user_id"].to_numpy()[top], "similarity": scores[top].round(4),
+                         "films in common": shared.astype(int)}, index=np.arange(1, k + 1))
+
+
+def knn_explorer(split, user: int = 0, measures=None):
+    """Choose a similarity measure and k: see user-kNN's test RMSE and one user's neighbours."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    from .metrics import rmse
+    from .models.knn import UserKNN
+    from .similarity import MEASURES
+
+    measure = w.Dropdown(options=list(measures or MEASURES), value="pearson", description="measure")
+    k = w.IntSlider(value=40, min=1, max=100, description="k", continuous_update=False)
+    out = w.Output()
+    t = split.test.ratings
+
+    def show(change=None):
+        model = UserKNN(k=k.value, measure=measure.value).fit(split.train)
+        error = rmse(t["rating"], model.predict(t["user"].to_numpy(), t["item"].to_numpy()))
+        with out:
+            out.clear_output(wait=True)
+            print(f"user-kNN, {measure.value}, k = {k.value}: test RMSE {error:.4f}")
+            print(f"user {split.train.users['user_id'].iloc[user]}'s nearest neighbours:")
+            display(neighbour_table(split.train, model.similarity_, user))
+
+    for control in (measure, k):
+        control.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([measure, k]), out])
