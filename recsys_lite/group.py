@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import whole_number
+
 STRATEGIES = {"average": np.mean, "least_misery": np.min, "most_pleasure": np.max}
 
 
@@ -32,7 +34,5 @@ def group_ranking(scores, strategy: str = "average", k: int | None = None) -> np
     mean = np.asarray(scores, dtype=float).mean(axis=0)
     order = np.lexsort((np.arange(len(g)), -mean, -g))
     if k is not None:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a whole number >= 1, got {k!r}.")
-        order = order[:k]
+        order = order[:whole_number(k, "k")]
     return order

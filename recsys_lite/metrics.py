@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
+from ._checks import whole_number
+
 # ---- validation ------------------------------------------------------------------------------
 
 
@@ -35,9 +37,7 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a whole number >= 1, got {k!r}.")
-    return int(k)
+    return whole_number(k, "k")
 
 
 def _ranked(ranked) -> list:

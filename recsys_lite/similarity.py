@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data.dataset import Dataset
+from ._checks import whole_number
 
 MEASURES = ("pearson", "cosine", "adjusted_cosine", "msd", "euclidean", "jaccard", "pip", "pss", "nhsm")
 
@@ -257,8 +258,7 @@ def nhsm(x, *, rating_range=None, **options) -> np.ndarray:
 
 
 def _finish(sim: np.ndarray, n: np.ndarray, *, min_support: int = 1, shrinkage: float = 0.0) -> np.ndarray:
-    if isinstance(min_support, bool) or not isinstance(min_support, (int, np.integer)) or min_support < 1:
-        raise ValueError(f"min_support must be a whole number >= 1, got {min_support!r}.")
+    whole_number(min_support, "min_support")
     if not shrinkage >= 0:
         raise ValueError(f"shrinkage must be >= 0, got {shrinkage!r}.")
     sim = np.where(n >= min_support, sim, 0.0)

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data.dataset import Dataset
+from ._checks import whole_number
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,8 +111,7 @@ def leave_last_out(data: Dataset, *, n: int = 1, seed: int = 0, keep_known: bool
     A user with ``n`` or fewer ratings stays wholly in training.
     """
     data = _check_data(data)
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
+    n = whole_number(n, "n")
     rng = np.random.default_rng(seed)
     users = data.ratings["user"].to_numpy()
     time = data.ratings["timestamp"].to_numpy()
@@ -169,8 +169,7 @@ def sample_negatives(seen, users, *, n: int = 99, seed: int = 0) -> np.ndarray:
     seen = seen.to_csr(binary=True) if isinstance(seen, Dataset) else sp.csr_matrix(seen)
     users = np.asarray(users, dtype=np.int64).ravel()
     n_users, n_items = seen.shape
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
+    n = whole_number(n, "n")
     if len(users) and (users.min() < 0 or users.max() >= n_users):
         raise ValueError(f"users must be ids in 0 .. {n_users - 1}.")
     free = n_items - np.diff(seen.indptr)[users]

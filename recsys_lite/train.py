@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._checks import whole_number
+
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed torch and return a numpy Generator; the same seed gives the same run."""
@@ -29,8 +31,7 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
     import torch
     from tqdm.auto import tqdm
 
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    whole_number(epochs, "epochs")
     optimiser = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
     history, best, best_state, waited = [], np.inf, None, 0
     bar = tqdm(range(epochs), desc=description, disable=not progress, leave=False)

@@ -1,6 +1,5 @@
 """Neighbourhood models checked by hand on a toy matrix; matrix factorisation and the two-tower
 model checked on the simulated world, where the planted factors are known."""
-import math
 
 import numpy as np
 import pandas as pd

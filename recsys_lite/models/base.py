@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..data.dataset import Dataset
+from .._checks import whole_number
 
 
 class NotFittedError(RuntimeError):
@@ -89,8 +90,7 @@ class Recommender:
         """
         self._check_fitted()
         users = np.arange(self.n_users_) if users is None else self._check_ids(users, self.n_users_, "users")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a whole number >= 1, got {k!r}.")
+        k = whole_number(k, "k")
         if k > self.n_items_:
             raise ValueError(f"k={k} is larger than the catalogue ({self.n_items_} items).")
         k = int(k)

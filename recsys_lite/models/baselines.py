@@ -5,6 +5,7 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from .base import Recommender
+from .._checks import whole_number
 
 
 class Popularity(Recommender):
@@ -58,8 +59,7 @@ class BiasBaseline(Recommender):
     def _fit(self, train: Dataset) -> None:
         if self.reg_user < 0 or self.reg_item < 0:
             raise ValueError("reg_user and reg_item must be >= 0.")
-        if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:
-            raise ValueError(f"epochs must be a whole number >= 1, got {self.epochs!r}.")
+        whole_number(self.epochs, "epochs")
         r = train.ratings
         u, i, y = r["user"].to_numpy(), r["item"].to_numpy(), r["rating"].to_numpy(dtype=float)
         self.global_mean_ = float(y.mean())

@@ -26,6 +26,7 @@ from ..data.dataset import Dataset
 from ..similarity import MEASURES, similarity
 from .base import Recommender
 from .baselines import BiasBaseline
+from .._checks import whole_number
 
 
 class _NeighbourhoodCF(Recommender):
@@ -42,8 +43,7 @@ class _NeighbourhoodCF(Recommender):
         self.ranking = ranking
 
     def _fit(self, train: Dataset) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
-            raise ValueError(f"k must be a whole number >= 1, got {self.k!r}.")
+        whole_number(self.k, "k")
         if self.measure not in MEASURES:
             raise ValueError(f"unknown measure {self.measure!r}; choose one of {list(MEASURES)}.")
         if self.ranking not in ("rating", "similarity"):

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ..data.dataset import Dataset
 from .base import Recommender
+from .._checks import whole_number
 
 
 class BiasedMF(Recommender):
@@ -35,14 +36,11 @@ class BiasedMF(Recommender):
         self.init_std = init_std
 
     def _fit(self, train: Dataset) -> None:
-        f = self.embedding_size
-        if isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1:
-            raise ValueError(f"embedding_size must be a whole number >= 1, got {f!r}.")
+        f = whole_number(self.embedding_size, "embedding_size")
+        whole_number(self.epochs, "epochs")
         if not self.reg > 0 or not (self.reg_bias is None or self.reg_bias > 0):
             raise ValueError(f"reg and reg_bias must be > 0 (they keep every system solvable), got "
                              f"{self.reg!r} and {self.reg_bias!r}.")
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:
-            raise ValueError(f"epochs must be a whole number >= 1, got {self.epochs!r}.")
         rng = np.random.default_rng(self.seed)
         r = train.ratings
         users, items = r["user"].to_numpy(), r["item"].to_numpy()
@@ -117,9 +115,8 @@ class ImplicitMF(Recommender):
             raise ValueError(f"confidence must be 'rating' or 'binary', got {self.confidence!r}.")
         if not self.reg > 0 or not self.alpha > 0:
             raise ValueError("reg and alpha must be > 0.")
-        f = self.embedding_size
-        if isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1:
-            raise ValueError(f"embedding_size must be a whole number >= 1, got {f!r}.")
+        f = whole_number(self.embedding_size, "embedding_size")
+        whole_number(self.epochs, "epochs")
         rng = np.random.default_rng(self.seed)
         strength = train.to_csr(binary=self.confidence == "binary")
         extra = sp.csr_matrix((self.alpha * strength.data, strength.indices, strength.indptr), shape=strength.shape)
