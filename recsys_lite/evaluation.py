@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import metrics as M
+from ._checks import whole_number
 from .models.base import Recommender
 from .split import Split, sample_negatives
 
@@ -64,7 +65,7 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
     model._check_fitted()
     if not isinstance(split, Split):
         raise TypeError(f"evaluate expects a recsys_lite Split, got {type(split).__name__}.")
-    k = M._check_k(k)
+    k = whole_number(k, "k")
     allowed = SAMPLED_METRICS if sampled else FULL_METRICS
     chosen = tuple(metrics) if metrics is not None else allowed
     unknown = [m for m in chosen if m not in allowed]
