@@ -116,11 +116,7 @@ def pearson(x, **options) -> np.ndarray:
 
 def cosine(x, **options) -> np.ndarray:
     """Cosine of the co-rated parts of two rows: Σ x y / sqrt(Σ x² Σ y²), sums over I_uv."""
-    x = _check(x)
-    s = _Sums(x)
-    sxx = s.co(x.multiply(x).tocsr())
-    sim = _safe_divide(s.co(x, x), np.sqrt(sxx * sxx.T))
-    return _finish(np.clip(sim, -1, 1), s.n, **options)
+    return cosine_on_pattern(_check(x), **options)
 
 
 def adjusted_cosine(x, **options) -> np.ndarray:
@@ -229,6 +225,11 @@ def pss(x, *, rating_range=None, **options) -> np.ndarray:
         Singularity  = 1 − 1/(1 + exp(−|(r1 + r2)/2 − μ_k|))
     """
     x = _check(x)
+    return _finish(_pss_sum(x, rating_range), _Sums(x).n, **options)
+
+
+def _pss_sum(x: sp.csr_matrix, rating_range) -> np.ndarray:
+    """The PSS sum over co-rated entries, before min_support and shrinkage."""
     lo, hi = _rating_range(x, rating_range)
     mid = (lo + hi) / 2
     mu = _column_means(x)
@@ -239,7 +240,7 @@ def pss(x, *, rating_range=None, **options) -> np.ndarray:
         singularity = 1 - _sigmoid(np.abs((a + b) / 2 - mu))
         return proximity * significance * singularity
 
-    return _finish(_pairwise_sum(x, term), _Sums(x).n, **options)
+    return _pairwise_sum(x, term)
 
 
 def nhsm(x, *, rating_range=None, **options) -> np.ndarray:
@@ -248,7 +249,7 @@ def nhsm(x, *, rating_range=None, **options) -> np.ndarray:
     mean and standard deviation of a row's ratings."""
     x = _check(x)
     s = _Sums(x)
-    base = pss(x, rating_range=rating_range)
+    base = _pss_sum(x, rating_range)
     jaccard_modified = _safe_divide(s.n, s.counts[:, None] * s.counts[None, :])
     mean = _row_means(x)
     second = _safe_divide(np.asarray(x.multiply(x).sum(axis=1)).ravel(), s.counts)

@@ -6,7 +6,7 @@ cached copy already verifies. Exits 1 with the reason on any failure.
 import argparse
 import sys
 
-from .movielens import DataError, fetch_movielens_100k, load_movielens_100k
+from .movielens import DataError, fetch_movielens_100k, read_folder
 
 
 def main(argv=None) -> int:
@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         folder = fetch_movielens_100k(args.data_dir, source=args.source, force=args.force)
-        data = load_movielens_100k(args.data_dir, source=args.source)
+        data = read_folder(folder)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

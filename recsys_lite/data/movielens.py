@@ -54,9 +54,9 @@ GENRES = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
 ATOMIC_DIR, GROUPLENS_DIR = "ml-100k", "ml-100k-grouplens"
 MANIFEST = "SHA256SUMS"
 SOURCE_ENV, DATA_DIR_ENV = "RECSYS_LITE_ML100K", "RECSYS_LITE_DATA"
-SETUP_HINT = ("Run `make data` from the book's folder, or download ml-100k.zip from "
-              "https://grouplens.org/datasets/movielens/100k/ and pass its path as "
-              f"load_movielens_100k(source=...) or in the environment variable {SOURCE_ENV}.")
+GROUPLENS_HINT = ("download ml-100k.zip from https://grouplens.org/datasets/movielens/100k/ and pass its "
+                  f"path as load_movielens_100k(source=...) or in the environment variable {SOURCE_ENV}.")
+SETUP_HINT = "Run `make data` from the book's folder, or " + GROUPLENS_HINT
 
 
 class DataError(RuntimeError):
@@ -106,7 +106,12 @@ def load_movielens_100k(data_dir=None, *, source=None) -> Dataset:
     ``users``: user_id (original), age, gender, occupation, zip_code.
     Fetches and verifies the data first if needed (see `fetch_movielens_100k`).
     """
-    folder = fetch_movielens_100k(data_dir, source=source)
+    return read_folder(fetch_movielens_100k(data_dir, source=source))
+
+
+def read_folder(folder) -> Dataset:
+    """Read a cached copy in whichever layout the folder holds, without verifying it again."""
+    folder = Path(folder)
     return read_grouplens(folder) if folder.name == GROUPLENS_DIR else read_atomic(folder)
 
 
@@ -242,8 +247,7 @@ def _download_wheel(dest: Path) -> Path:
     """pip-download the one wheel (no dependencies, never installed); return its path."""
     if importlib.util.find_spec("pip") is None:
         raise DataError(f"pip is not available in this Python ({sys.executable}), and the data "
-                        "is fetched with it. Install it with `python -m ensurepip`, or "
-                        + SETUP_HINT.split(", or ", 1)[1])
+                        "is fetched with it. Install it with `python -m ensurepip`, or " + GROUPLENS_HINT)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
            "--disable-pip-version-check", "--quiet", "--dest", str(dest), WHEEL_REQUIREMENT]
     try:
@@ -255,7 +259,7 @@ def _download_wheel(dest: Path) -> Path:
         lines = [ln for ln in said.splitlines() if not ln.startswith("WARNING: Location")][-5:]
         raise DataError(f"pip could not download {WHEEL_REQUIREMENT}, the package that carries "
                         "MovieLens-100K: " + " | ".join(lines) + ". Check that this machine can reach "
-                        "the package registry (pip's index settings, a proxy), or " + SETUP_HINT.split(", or ", 1)[1])
+                        "the package registry (pip's index settings, a proxy), or " + GROUPLENS_HINT)
     wheels = sorted(dest.glob("recbole-1.2.1-*.whl"))
     if not wheels:
         raise DataError(f"pip reported success but left no recbole wheel in {dest}. {SETUP_HINT}")
