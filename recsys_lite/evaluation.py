@@ -82,11 +82,14 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
         per_user = _sampled(model, split, rel, users, k, n_negatives, seed)[list(chosen)]
         protocol = f"SAMPLED: each relevant item among {n_negatives} sampled negatives, @{k}; {label_rel}"
     else:
-        recs = model.recommend(users, k=k, exclude_seen=exclude_seen)
+        if "auc" in chosen:   # AUC needs every item's score: take them from the same scoring pass
+            recs, scores = model.recommend_with_scores(users, k=k, exclude_seen=exclude_seen)
+        else:
+            recs = model.recommend(users, k=k, exclude_seen=exclude_seen)
         values = M.ranking_metrics(recs.items, rel[users], k, graded=graded, normalize=ap_normalize)
         if "auc" in chosen:
             exclude = model.seen_[users] if exclude_seen else None
-            values["auc"] = M.auc_per_user(model.score(users), rel[users], exclude)
+            values["auc"] = M.auc_per_user(scores, rel[users], exclude)
         per_user = pd.DataFrame({m: values[m] for m in chosen}, index=pd.Index(users, name="user"))
         popularity = np.diff(model.seen_.tocsc().indptr) / model.n_users_
         summary.update({"coverage": M.catalogue_coverage(recs.items, model.n_items_),

@@ -132,3 +132,67 @@ def test_two_tower_bpr_ranks_better_than_chance():
         model.predict([0], [0])
     with pytest.raises(ValueError, match="loss"):
         TwoTower(loss="hinge").fit(split.train)
+
+
+def brute_force_knn(data: Dataset, model, users, items):
+    """The kNN estimate and top-n score of each pair by a plain loop over neighbours, with ties at
+    the k-th similarity sharing its remaining places equally (the library's documented rule)."""
+    by_user = isinstance(model, UserKNN)
+    ratings = data.to_csr().toarray()
+    rated = ratings > 0
+    entity_ratings = ratings if by_user else ratings.T
+    entity_rated = rated if by_user else rated.T
+    means = np.array([row[mask].mean() if mask.any() else 0.0 for row, mask in zip(entity_ratings, entity_rated)])
+    sim = np.maximum(model.similarity_, 0)
+    estimates, scores = [], []
+    for u, i in zip(users, items):
+        e, c = (u, i) if by_user else (i, u)
+        candidates = np.flatnonzero(entity_rated[:, c])
+        s = sim[e, candidates]
+        r = entity_ratings[candidates, c] - means[candidates]
+        if len(candidates) > model.k:
+            kth = np.sort(s)[::-1][model.k - 1]
+            weight = np.where(s > kth, 1.0, 0.0)
+            tied = s == kth
+            weight[tied] = (model.k - (s > kth).sum()) / tied.sum()
+        else:
+            weight = np.ones(len(s))
+        num, den = (weight * s * r).sum(), (weight * s).sum()
+        scores.append(den)
+        if den > 0 and entity_rated[e].any():
+            estimates.append(np.clip(means[e] + num / den, 1, 5))
+        else:
+            estimates.append(model.fallback_.predict([u], [i])[0])
+    return np.array(estimates), np.array(scores)
+
+
+@pytest.mark.parametrize("Model", [UserKNN, ItemKNN])
+@pytest.mark.parametrize("measure", ["pearson", "jaccard"])
+def test_knn_matches_a_loop_over_neighbours(Model, measure):
+    """Small k on a world with many exact ties (Jaccard, Pearson on two co-ratings): the vectorised
+    top-k must agree with the loop for predict, for ranking by rating and by similarity."""
+    data, _ = simulate_world(n_users=40, n_items=30, density=0.3, seed=3)
+    users, items = np.repeat(np.arange(40), 30), np.tile(np.arange(30), 40)
+    model = Model(k=3, measure=measure).fit(data)
+    estimates, scores = brute_force_knn(data, model, users, items)
+    np.testing.assert_allclose(model.predict(users, items), estimates, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(model.score(np.arange(40)).ravel(), estimates, rtol=1e-10, atol=1e-10)
+    by_similarity = Model(k=3, measure=measure, ranking="similarity").fit(data)
+    np.testing.assert_allclose(by_similarity.score(np.arange(40)).ravel(), scores, rtol=1e-10, atol=1e-10)
+    subset = np.array([5, 0, 17])   # scoring some users, in any order, gives their rows
+    np.testing.assert_allclose(model.score(subset), model.score(np.arange(40))[subset])
+
+
+def test_tied_neighbours_share_the_last_place():
+    """u0 has three equally similar neighbours for item 3 and k = 2: one place is certain (none is
+    above the tie), so the two places go 2/3 to each of the three. Their deviations from their
+    means are +2/3, 0 and -2/3, so the estimate is u0's mean plus their average, 0."""
+    r = pd.DataFrame({"user": [0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+                      "item": [0, 1, 0, 1, 3, 0, 1, 3, 0, 1, 3],
+                      "rating": [4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 3.0], "timestamp": 0})
+    data = Dataset(r, pd.DataFrame({"user_id": range(4)}), pd.DataFrame({"item_id": range(4)}))
+    model = UserKNN(k=2, measure="jaccard").fit(data)
+    assert model.similarity_[0, 1] == model.similarity_[0, 2] == model.similarity_[0, 3] > 0
+    means = np.array([4, 13 / 3, 4, 11 / 3])
+    deviations = np.array([5, 4, 3]) - means[1:]
+    assert model.predict([0], [3])[0] == pytest.approx(4 + deviations.mean())

@@ -107,3 +107,26 @@ def test_ranking_the_whole_catalogue_finds_every_test_item(ml100k):
     assert (top == -1).sum() == split.train.n_ratings
     values = M.ranking_metrics(top, relevant_matrix(split))
     assert np.nanmean(values["recall"]) == pytest.approx(1.0)  # the whole unseen catalogue holds every test item
+
+
+class CountingPopularity(Popularity):
+    """Popularity that counts how many user rows it has been asked to score."""
+
+    def _score(self, users):
+        self.rows_scored_ = getattr(self, "rows_scored_", 0) + len(users)
+        return super()._score(users)
+
+
+def test_evaluate_scores_each_user_once_even_with_auc(split):
+    model = CountingPopularity().fit(split.train)
+    result = evaluate(model, split, k=5)
+    assert "auc" in result.per_user and model.rows_scored_ == result.summary["users"]
+
+
+def test_recommend_with_scores_is_recommend_plus_score(split):
+    model = BiasBaseline().fit(split.train)
+    users = np.array([3, 0, 7])
+    recs, scores = model.recommend_with_scores(users, k=4)
+    np.testing.assert_array_equal(recs.items, model.recommend(users, k=4).items)
+    np.testing.assert_allclose(scores, model.score(users))
+    assert model.fit_seconds_ >= 0

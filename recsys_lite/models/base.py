@@ -5,6 +5,9 @@
 * ``predict(users, items)`` gives a rating estimate for each (user, item) pair;
 * ``recommend(users, k=10)`` ranks the full catalogue for many users at once and returns the
   top k, excluding the items each user rated in training unless ``exclude_seen=False``;
+  ``recommend_with_scores`` returns the same lists and every item's score, from one scoring
+  pass (evaluation needs both, e.g. for AUC);
+* ``fit`` also records how long it took, in ``fit_seconds_``;
 * anything used before ``fit``, ids outside the catalogue and a bad ``k`` raise errors that
   say what was wrong.
 
@@ -15,6 +18,7 @@ filtering, top-k selection) lives here once.
 from __future__ import annotations
 
 import inspect
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -65,7 +69,9 @@ class Recommender:
             raise ValueError("fit got a dataset with no ratings; nothing can be learned from it.")
         self.n_users_, self.n_items_ = train.n_users, train.n_items
         self.seen_ = train.to_csr(binary=True)
+        start = time.perf_counter()
         self._fit(train)
+        self.fit_seconds_ = time.perf_counter() - start
         return self
 
     def predict(self, users, items) -> np.ndarray:
@@ -88,23 +94,34 @@ class Recommender:
         The whole catalogue is ranked; items the user rated in training are left out unless
         ``exclude_seen=False``. Ties are broken by item id.
         """
+        return self._rank(users, k, exclude_seen, keep_scores=False)[0]
+
+    def recommend_with_scores(self, users=None, k: int = 10, *,
+                              exclude_seen: bool = True) -> tuple[Recommendations, np.ndarray]:
+        """`recommend` and `score` from one scoring pass: the top-k lists, and the scores of every
+        item for each user, shape (len(users), n_items), before seen items are left out."""
+        return self._rank(users, k, exclude_seen, keep_scores=True)
+
+    def _rank(self, users, k, exclude_seen, keep_scores):
         self._check_fitted()
         users = np.arange(self.n_users_) if users is None else self._check_ids(users, self.n_users_, "users")
         k = whole_number(k, "k")
         if k > self.n_items_:
             raise ValueError(f"k={k} is larger than the catalogue ({self.n_items_} items).")
-        k = int(k)
         top_items = np.empty((len(users), k), dtype=np.int64)
         top_scores = np.empty((len(users), k), dtype=float)
+        all_scores = np.empty((len(users), self.n_items_)) if keep_scores else None
         for start in range(0, len(users), self.batch_size):
             batch = users[start:start + self.batch_size]
             scores = np.array(self._score(batch), dtype=float)  # a copy we may overwrite
+            if keep_scores:
+                all_scores[start:start + len(batch)] = scores
             if exclude_seen:
                 seen = self.seen_[batch]
                 scores[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf
             items, vals = top_k(scores, k)
             top_items[start:start + len(batch)], top_scores[start:start + len(batch)] = items, vals
-        return Recommendations(top_items, top_scores)
+        return Recommendations(top_items, top_scores), all_scores
 
     # ---- for subclasses ----------------------------------------------------------------
     def _fit(self, train: Dataset) -> None:

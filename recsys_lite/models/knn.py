@@ -10,6 +10,12 @@ Item-based, with N_k(i; u) the k items most similar to i among those u rated:
 
     r̂_ui = r̄_i + Σ_{j∈N} s_ij (r_uj − r̄_j) / Σ_{j∈N} |s_ij|
 
+Only neighbours with a positive similarity are used, so Σ|s| = Σ s; the absolute value is kept
+in the formulas because it is how they are usually written (with negative similarities allowed,
+|s| keeps the denominator positive). When several candidates tie with the k-th largest
+similarity, they share the remaining places equally, so an estimate never depends on the order in
+which the ratings happen to be stored.
+
 Fallback: when no neighbour exists (nobody similar rated the item, or the user rated nothing
 similar) the prediction is the bias baseline's μ + b_u + b_i, so every pair gets an estimate.
 
@@ -60,60 +66,93 @@ class _NeighbourhoodCF(Recommender):
         sim = similarity(entity, self.measure, min_support=self.min_support, shrinkage=self.shrinkage)
         np.fill_diagonal(sim, 0.0)
         self.similarity_ = sim
+        self.positive_similarity_ = np.maximum(sim, 0.0)   # only positive similarities pick neighbours
         self.fallback_ = BiasBaseline().fit(train)
         # entities that have a mean (rated something): the others fall back to the baseline
         self.has_history_ = counts > 0
 
-    # ---- the neighbourhood computation, grouped by context -----------------------------------------
-    def _neighbourhood(self, entities: np.ndarray, context: int):
-        """For several entities and one context: (weighted residual sum, Σ|s|, Σ s) over each
-        entity's k most similar neighbours that have a rating in this context."""
+    # ---- the neighbourhood computation, one context at a time -----------------------------------
+    # The similarity matrix is symmetric, so the similarities of the candidates (those with a
+    # rating in the context) to the entities being predicted are the rows ``similarity_[candidates]``:
+    # a fast row gather. For each entity (a column) the k largest are found with one
+    # `np.partition` per context, never a loop over entities.
+    def _top_k_sums(self, s: np.ndarray, residuals: np.ndarray, with_residuals: bool = True):
+        """Over each column's k largest (positive) similarities: Σ s (r − r̄) and Σ s.
+
+        ``s`` is (candidates x entities), negative similarities already set to 0. When several
+        candidates tie with the k-th largest value, they share the remaining places equally, so
+        the result never depends on the order in which candidates are stored. Without
+        ``with_residuals`` only Σ s is computed (the top-n score), and the first part is None.
+        """
+        n = s.shape[0]
+        if n <= self.k:
+            return (residuals @ s if with_residuals else None), s.sum(axis=0)
+        part = np.partition(s, n - self.k, axis=0)
+        total = part[n - self.k:].sum(axis=0)
+        if not with_residuals:
+            return None, total
+        kth = part[n - self.k]                                  # the k-th largest per column
+        at_least = s >= kth
+        crowded = np.flatnonzero((kth > 0) & (np.count_nonzero(at_least, axis=0) > self.k))
+        if len(crowded):   # more than k candidates tie at the k-th value: they share its places
+            sc, kc = s[:, crowded], kth[crowded]
+            tied = sc == kc
+            share = (self.k - (sc > kc).sum(axis=0)) / tied.sum(axis=0)
+            correction = (1 - share) * kc * (residuals @ tied)
+        s *= at_least                                           # s is a fresh copy (a row gather)
+        num = residuals @ s
+        if len(crowded):
+            num[crowded] -= correction
+        return num, total
+
+    def _context_sums(self, context: int, entities: np.ndarray | None, with_residuals: bool = True):
+        """(Σ s (r − r̄), Σ s) over the k neighbours of each entity (all if None) in one context."""
         row = self.residuals_
         start, end = row.indptr[context], row.indptr[context + 1]
         candidates, residuals = row.indices[start:end], row.data[start:end]
+        n = self.similarity_.shape[0] if entities is None else len(entities)
         if len(candidates) == 0:
-            zeros = np.zeros(len(entities))
-            return zeros, zeros, zeros
-        s = self.similarity_[np.ix_(entities, candidates)]
-        s = np.where(s > 0, s, 0.0)
-        if len(candidates) > self.k:
-            top = np.argpartition(-s, self.k - 1, axis=1)[:, :self.k]
-            s_top = np.take_along_axis(s, top, axis=1)
-            r_top = residuals[top]
-        else:
-            s_top, r_top = s, np.broadcast_to(residuals, s.shape)
-        return (s_top * r_top).sum(axis=1), np.abs(s_top).sum(axis=1), s_top.sum(axis=1)
+            return np.zeros(n), np.zeros(n)
+        s = self.positive_similarity_[candidates]
+        if entities is not None:
+            s = s[:, entities]
+        return self._top_k_sums(s, residuals, with_residuals)
 
-    def _pairs(self, users: np.ndarray, items: np.ndarray):
-        """Predicted rating and neighbour-similarity sum for each (user, item) pair."""
+    def _estimate(self, num, den, entities, users, items) -> np.ndarray:
+        """Mean-centred estimates; the bias baseline where there is no neighbour (den = 0)."""
+        ok = (den > 0) & self.has_history_[entities]
+        rating = self.means_[entities] + np.divide(num, den, out=np.zeros_like(num, dtype=float), where=ok)
+        if not ok.all():
+            rating[~ok] = self.fallback_.predict(users[~ok], items[~ok])
+        return np.clip(rating, *self.fallback_.rating_range_)
+
+    def _predict(self, users, items):
         entities, contexts = (users, items) if self._by_user else (items, users)
-        rating = np.empty(len(users))
-        weight = np.zeros(len(users))
+        num, den = np.zeros(len(users)), np.zeros(len(users))
         order = np.argsort(contexts, kind="stable")
         bounds = np.flatnonzero(np.diff(contexts[order])) + 1
         for group in np.split(order, bounds):
-            if not len(group):
-                continue
-            num, den, total = self._neighbourhood(entities[group], contexts[group[0]])
-            ok = (den > 0) & self.has_history_[entities[group]]
-            rating[group] = np.where(ok, self.means_[entities[group]] + np.divide(num, den, out=np.zeros_like(num), where=ok), np.nan)
-            weight[group] = total
-        missing = np.isnan(rating)
-        if missing.any():
-            rating[missing] = self.fallback_.predict(users[missing], items[missing])
-        lo, hi = self.fallback_.rating_range_
-        return np.clip(rating, lo, hi), weight
-
-    def _predict(self, users, items):
-        return self._pairs(users, items)[0]
+            if len(group):
+                num[group], den[group] = self._context_sums(contexts[group[0]], entities[group])
+        return self._estimate(num, den, entities, users, items)
 
     def _score(self, users):
         n_items = self.n_items_
-        all_users = np.repeat(users, n_items)
-        all_items = np.tile(np.arange(n_items), len(users))
-        rating, weight = self._pairs(all_users, all_items)
-        scores = rating if self.ranking == "rating" else weight
-        return scores.reshape(len(users), n_items)
+        by_rating = self.ranking == "rating"
+        if self._by_user:    # contexts are items; the entities are the users asked for
+            everyone = len(users) == self.n_users_ and (users == np.arange(self.n_users_)).all()
+            sums = [self._context_sums(i, None if everyone else users, by_rating) for i in range(n_items)]
+            stack = lambda parts: np.stack(parts, axis=1)                      # noqa: E731
+        else:                # contexts are the users; the entities are every item
+            sums = [self._context_sums(u, None, by_rating) for u in users]
+            stack = lambda parts: np.stack(parts, axis=0)                      # noqa: E731
+        den = stack([d for _, d in sums])                                      # (users, items)
+        if not by_rating:
+            return den
+        num = stack([n for n, _ in sums])
+        all_users, all_items = np.repeat(users, n_items), np.tile(np.arange(n_items), len(users))
+        entities = all_users if self._by_user else all_items
+        return self._estimate(num.ravel(), den.ravel(), entities, all_users, all_items).reshape(len(users), n_items)
 
 
 class UserKNN(_NeighbourhoodCF):
