@@ -107,9 +107,19 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
 
 def compare(models: dict, split: Split, **kwargs) -> pd.DataFrame:
     """`evaluate` each fitted model on the same split; one row per model, one column per metric."""
-    results = {name: evaluate(model, split, **kwargs) for name, model in models.items()}
-    table = pd.DataFrame({name: r.summary for name, r in results.items()}).T
-    table.attrs["protocol"] = next(iter(results.values())).protocol
+    if not isinstance(models, dict) or not models:
+        raise ValueError("models must be a non-empty dict of name -> fitted model.")
+    return summary_table({name: evaluate(model, split, **kwargs) for name, model in models.items()})
+
+
+def summary_table(evaluations: dict) -> pd.DataFrame:
+    """The summaries of several `Evaluation` objects as one table (rows: their names); the
+    protocol, shared by all of them, is kept in ``table.attrs["protocol"]``."""
+    protocols = {e.protocol for e in evaluations.values()}
+    if len(protocols) != 1:
+        raise ValueError(f"the evaluations were made under different protocols: {sorted(protocols)}.")
+    table = pd.DataFrame({name: e.summary for name, e in evaluations.items()}).T
+    table.attrs["protocol"] = protocols.pop()
     return table
 
 
