@@ -1,10 +1,15 @@
-"""End to end with nbgrader: release every chapter, autograde sample submissions, and check that
-the exercise checks can fail. Stubs score zero on every exercise, the solutions full marks,
-and a known wrong answer to one exercise fails exactly that exercise. (About a minute: each
-submission executes its whole chapter.)"""
+"""End to end with nbgrader, through the instructors' own commands: `make course`, `make samples`
+and `make grade` on a course folder of the test's own. Three sample submissions per chapter:
+the untouched student version must score zero on every exercise, the solutions full marks, and
+the solutions with *every* answer replaced by its stored wrong answer zero on every exercise
+(the check cells are independent, so one submission shows that each check rejects its wrong
+answer). Each of them executes the whole chapter once; the chapters are graded in parallel."""
 import csv
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,25 +21,47 @@ course = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(course)
 
 
+def make(target, root, **variables):
+    args = ["make", "--no-print-directory", "-C", str(REPO), target, f"COURSE={root}",
+            *(f"{k}={v}" for k, v in variables.items())]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
-    chapters = course.build(root)
-    course.samples(root / "samples", root)
-    by_exercise = course.grade(root / "samples", root / "grades.csv", root)
+    make("samples", root)                                   # runs `make course` first
+    make("grade", root, SUBMISSIONS=root / "samples")
     scores = defaultdict(dict)  # (student, chapter) -> exercise -> (score, max)
-    with open(by_exercise) as f:
+    with open(root / "grades_by_exercise.csv") as f:
         for row in csv.DictReader(f):
             scores[row["student_id"], row["assignment"]][row["exercise"]] = (float(row["score"]), float(row["max_score"]))
-    return root, chapters, scores
+    return root, course.chapters(), scores
 
 
-def test_student_version_has_stubs_and_no_hidden_tests(graded):
+def released(root, name):
+    return json.loads((root / "release" / name / f"{name}.ipynb").read_text())
+
+
+def test_released_notebooks_give_nothing_away(graded):
     root, chapters, _ = graded
     for name in chapters:
-        text = (root / "release" / name / f"{name}.ipynb").read_text()
+        nb = released(root, name)
+        text = json.dumps(nb)
         assert "raise NotImplementedError()" in text
-        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "wrong_answer", "recsys_lite\": {"):
+            assert secret not in text, (name, secret)
+        source = json.loads((root / "source" / name / f"{name}.ipynb").read_text())
+        student_cells = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+                         for c in nb["cells"] if "nbgrader" in c["metadata"]}
+        for gid in course.exercise_ids(source):
+            solution = next(c for c in source["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == gid)
+            body = "".join(solution["source"]).split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+            lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+            assert lines and not any(ln in student_cells[gid] for ln in lines), (name, gid, "the answer is in the stub")
 
 
 def test_stubs_score_zero_everywhere(graded):
@@ -51,21 +78,19 @@ def test_solutions_score_full_marks(graded):
         assert len(got) >= 3 and all(score == full > 0 for score, full in got.values()), (name, got)
 
 
-def test_a_wrong_answer_fails_exactly_its_exercise(graded):
+def test_every_stored_wrong_answer_fails_its_check(graded):
     root, chapters, scores = graded
     for name in chapters:
         ids = [g.removesuffix("-answer") for g in course.exercise_ids(json.loads((root / "source" / name / f"{name}.ipynb").read_text()))]
-        for wrong in ids:
-            got = scores[f"wrong-{wrong}", name]
-            failed = {ex for ex, (score, full) in got.items() if score < full}
-            assert failed == {wrong}, (name, wrong, got)
-            assert got[wrong][0] == 0
+        got = scores["wrong", name]
+        assert set(got) == set(ids) and all(got[ex][0] == 0 for ex in ids), (name, got)
 
 
-def test_grades_csv_from_nbgrader(graded):
+def test_grades_csv(graded):
     root, chapters, _ = graded
     with open(root / "grades.csv") as f:
-        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+        rows = {(r["student_id"], r["chapter"]): r for r in csv.DictReader(f)}
     for name in chapters:
         assert float(rows["solutions", name]["score"]) == float(rows["solutions", name]["max_score"]) > 0
-        assert float(rows["stubs", name]["score"]) == 0
+        assert float(rows["stubs", name]["score"]) == 0 and rows["stubs", name]["status"] == "graded"
+        assert rows["stubs", name]["submitted"], "every graded row has its submission time"

@@ -66,9 +66,14 @@ def test_validator_catches_missing_markers_and_too_few_exercises():
     assert any("every chapter needs at least 3" in p for p in course.validate(nb))
 
 
-def test_wrong_answer_substitution_changes_only_that_cell():
+def test_wrong_answer_substitution_changes_only_the_chosen_cells():
     nb = load(NOTEBOOKS[0])
-    gid = course.exercise_ids(nb)[1]
-    wrong = course.with_wrong_answer(nb, gid)
-    changed = [i for i, (a, b) in enumerate(zip(nb["cells"], wrong["cells"])) if a["source"] != b["source"]]
-    assert len(changed) == 1 and wrong["cells"][changed[0]]["metadata"]["nbgrader"]["grade_id"] == gid
+    ids = course.exercise_ids(nb)
+    one = course.with_wrong_answers(nb, [ids[1]])
+    changed = [i for i, (a, b) in enumerate(zip(nb["cells"], one["cells"])) if a["source"] != b["source"]]
+    assert len(changed) == 1 and one["cells"][changed[0]]["metadata"]["nbgrader"]["grade_id"] == ids[1]
+    every = course.with_wrong_answers(nb)
+    changed = [b["metadata"]["nbgrader"]["grade_id"] for a, b in zip(nb["cells"], every["cells"]) if a["source"] != b["source"]]
+    assert changed == ids
+    with pytest.raises(KeyError, match="no solution cells"):
+        course.with_wrong_answers(nb, ["no-such-exercise"])
