@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -228,8 +229,13 @@ def grade(submissions: Path, out: Path, course: Path = COURSE, jobs: int | None 
     def autograde(task):
         chapter, student = task
         started = time.perf_counter()
-        nbgrader("autograde", chapter, f"--student={student}", "--force", course=course, quiet_env=True,
-                 env_extra=ONE_THREAD if jobs > 1 else None)
+        # Kernels started at the same moment by two graders can pick the same free TCP port and
+        # then hear each other's messages (a grader waits forever for a reply that went to the
+        # other kernel). Over IPC sockets in a folder of its own, each kernel's channels are its own.
+        with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+            nbgrader("autograde", chapter, f"--student={student}", "--force",
+                     "--KernelManager.transport=ipc", f"--KernelManager.ip={sockets}/k",
+                     course=course, quiet_env=True, env_extra=ONE_THREAD if jobs > 1 else None)
         seconds = time.perf_counter() - started
         print(f"autograded {student}/{chapter} in {seconds:.0f} s", flush=True)
         return {"chapter": chapter, "student": student, "seconds": seconds}
