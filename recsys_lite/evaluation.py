@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import metrics as M
-from ._checks import whole_number
+from ._checks import flag, one_of, real_number, whole_number
 from .models.base import Recommender
 from .split import Split, sample_negatives
 
@@ -40,8 +40,11 @@ class Evaluation:
 def relevant_matrix(split: Split, relevance_threshold: float | None = None) -> sp.csr_matrix:
     """Test ratings as a users x items CSR matrix holding the rating (the gain) of each relevant
     test item; with a threshold, ratings below it are not relevant."""
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a recsys_lite Split, got {type(split).__name__}.")
     r = split.test.ratings
     if relevance_threshold is not None:
+        real_number(relevance_threshold, "relevance_threshold")
         r = r[r["rating"] >= relevance_threshold]
     m = sp.csr_matrix((r["rating"].to_numpy(dtype=float), (r["user"].to_numpy(), r["item"].to_numpy())),
                       shape=(split.test.n_users, split.test.n_items))
@@ -62,12 +65,26 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
     item's rank gives hit rate@k, NDCG@k and reciprocal rank, averaged per user, then over users.
     Ties with negatives count against the model.
     """
+    if not isinstance(model, Recommender):
+        raise TypeError(f"evaluate expects a fitted recsys_lite model, got {type(model).__name__}.")
     model._check_fitted()
     if not isinstance(split, Split):
         raise TypeError(f"evaluate expects a recsys_lite Split, got {type(split).__name__}.")
+    if (model.n_users_, model.n_items_) != (split.test.n_users, split.test.n_items):
+        raise ValueError(f"the model was fitted on {model.n_users_} users x {model.n_items_} items, but the split "
+                         f"has {split.test.n_users} x {split.test.n_items}: fit it on split.train.")
     k = whole_number(k, "k")
+    for name, value in (("exclude_seen", exclude_seen), ("graded", graded), ("sampled", sampled)):
+        flag(value, name)
+    one_of(ap_normalize, "ap_normalize", M.AP_NORMALIZERS)
+    if relevance_threshold is not None:
+        real_number(relevance_threshold, "relevance_threshold")
     allowed = SAMPLED_METRICS if sampled else FULL_METRICS
+    if isinstance(metrics, str):
+        raise ValueError(f"metrics must be a list of metric names, got the string {metrics!r}; write [{metrics!r}].")
     chosen = tuple(metrics) if metrics is not None else allowed
+    if not chosen:
+        raise ValueError(f"metrics is empty; choose from {list(allowed)}.")
     unknown = [m for m in chosen if m not in allowed]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown} for the {'sampled' if sampled else 'full'} "
@@ -79,6 +96,8 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
     label_rel = "all test items relevant" if relevance_threshold is None else f"relevant: rating >= {relevance_threshold}"
     summary = {}
     if sampled:
+        whole_number(n_negatives, "n_negatives")
+        whole_number(seed, "seed", minimum=0)
         per_user = _sampled(model, split, rel, users, k, n_negatives, seed)[list(chosen)]
         protocol = f"SAMPLED: each relevant item among {n_negatives} sampled negatives, @{k}; {label_rel}"
     else:

@@ -18,21 +18,34 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from ._checks import whole_number
+from ._checks import one_of, real_number, whole_number
+
+AP_NORMALIZERS = ("min", "relevant", "hits")
 
 # ---- validation ------------------------------------------------------------------------------
 
 
-def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(y_true, dtype=float).ravel()
-    p = np.asarray(y_pred, dtype=float).ravel()
-    if t.shape != p.shape:
-        raise ValueError(f"y_true and y_pred must have the same length, got {t.size} and {p.size}.")
+def _numbers(values, name: str) -> np.ndarray:
+    try:
+        a = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers, got {np.asarray(values).dtype} values.") from None
+    if np.asarray(values).dtype == bool:
+        raise ValueError(f"{name} must hold numbers, got booleans.")
+    return a
+
+
+def _pair(y_true, y_pred, names=("y_true", "y_pred")) -> tuple[np.ndarray, np.ndarray]:
+    t, p = _numbers(y_true, names[0]), _numbers(y_pred, names[1])
+    if t.shape != p.shape or t.ndim > 1:
+        raise ValueError(f"{names[0]} and {names[1]} must be 1-D arrays of the same length, got shapes "
+                         f"{t.shape} and {p.shape}.")
+    t, p = t.ravel(), p.ravel()
     if t.size == 0:
-        raise ValueError("y_true and y_pred are empty; there is nothing to score.")
-    for name, a in (("y_true", t), ("y_pred", p)):
-        if np.isnan(a).any():
-            raise ValueError(f"{name} contains {int(np.isnan(a).sum())} NaN values.")
+        raise ValueError(f"{names[0]} and {names[1]} are empty; there is nothing to score.")
+    for name, a in zip(names, (t, p)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains {int((~np.isfinite(a)).sum())} NaN or infinite values.")
     return t, p
 
 
@@ -40,12 +53,25 @@ def _check_k(k) -> int:
     return whole_number(k, "k")
 
 
+def _kind(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(x, (int, float, np.number)):
+        return "number"
+    return type(x).__name__
+
+
 def _ranked(ranked) -> list:
     if isinstance(ranked, (str, bytes)) or not isinstance(ranked, Iterable):
         raise ValueError("ranked must be a sequence of item ids in rank order.")
-    out = list(np.asarray(ranked).ravel().tolist()) if isinstance(ranked, np.ndarray) else list(ranked)
+    if isinstance(ranked, np.ndarray) and ranked.ndim != 1:
+        raise ValueError(f"ranked must be one user's list (1-D), got shape {ranked.shape}; "
+                         "for many users use ranking_metrics.")
+    out = ranked.tolist() if isinstance(ranked, np.ndarray) else list(ranked)
     if any(isinstance(x, float) and math.isnan(x) for x in out):
         raise ValueError("ranked contains NaN; it must hold item ids.")
+    if any(isinstance(x, (list, tuple, set, dict, np.ndarray)) for x in out):
+        raise ValueError("ranked must be one user's list of item ids, not a list of lists.")
     if len(set(out)) != len(out):
         raise ValueError("ranked contains an item more than once; a ranking lists each item once.")
     return out
@@ -60,9 +86,19 @@ def _relevant(relevant) -> set:
     return out
 
 
+def _same_kind(ranked: list, relevant: set, names=("ranked", "relevant")) -> None:
+    """Ids of different kinds (film titles against integer ids) can never match: say so rather
+    than score 0."""
+    a, b = {_kind(x) for x in ranked}, {_kind(x) for x in relevant}
+    if a and b and not a & b:
+        raise ValueError(f"{names[0]} holds {'/'.join(sorted(a))} ids but {names[1]} holds "
+                         f"{'/'.join(sorted(b))} ids; they can never match.")
+
+
 def _hits(ranked, relevant, k) -> tuple[np.ndarray, set]:
     k = _check_k(k)
     ranked, relevant = _ranked(ranked), _relevant(relevant)
+    _same_kind(ranked, relevant)
     return np.array([item in relevant for item in ranked[:k]], dtype=bool), relevant
 
 
@@ -93,6 +129,7 @@ def confusion_counts(recommended, used, n_items: int) -> dict:
     TP = |rec ∩ used|, FP = |rec − used|, FN = |used − rec|, TN = n_items − |rec ∪ used|.
     """
     rec, used = _relevant(recommended), _relevant(used)
+    _same_kind(list(rec), used, ("recommended", "used"))
     if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < len(rec | used):
         raise ValueError(f"n_items must be a whole number >= the number of distinct items named "
                          f"({len(rec | used)}), got {n_items!r}.")
@@ -103,19 +140,20 @@ def confusion_counts(recommended, used, n_items: int) -> dict:
 def precision(recommended, used) -> float:
     """TP / (TP + FP): the share of recommended items that were used (0 if nothing recommended)."""
     rec, used = _relevant(recommended), _relevant(used)
+    _same_kind(list(rec), used, ("recommended", "used"))
     return len(rec & used) / len(rec) if rec else 0.0
 
 
 def recall(recommended, used) -> float:
     """TP / (TP + FN): the share of used items that were recommended (NaN if nothing was used)."""
     rec, used = _relevant(recommended), _relevant(used)
+    _same_kind(list(rec), used, ("recommended", "used"))
     return len(rec & used) / len(used) if used else float("nan")
 
 
 def f_measure(recommended, used, beta: float = 1.0) -> float:
     """F_β = (1 + β²) P R / (β² P + R); β = 1 is the harmonic mean 2PR / (P + R). 0 if P = R = 0."""
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0, got {beta!r}.")
+    real_number(beta, "beta", above=0)
     p, r = precision(recommended, used), recall(recommended, used)
     if math.isnan(r):
         return float("nan")
@@ -148,8 +186,7 @@ def average_precision_at_k(ranked, relevant, k: int, normalize: str = "min") -> 
     mean over users (`map_at_k`).
     """
     hits, relevant = _hits(ranked, relevant, k)
-    if normalize not in ("min", "relevant", "hits"):
-        raise ValueError(f"normalize must be 'min', 'relevant' or 'hits', got {normalize!r}.")
+    one_of(normalize, "normalize", AP_NORMALIZERS)
     if not relevant:
         return float("nan")
     precisions = np.cumsum(hits) / np.arange(1, len(hits) + 1)
@@ -169,9 +206,9 @@ def ndcg_at_k(ranked, relevant, k: int, gains: dict | None = None) -> float:
     if gains is None:
         gain_of = dict.fromkeys(relevant, 1.0)
     else:
-        gain_of = {item: float(g) for item, g in gains.items() if item in relevant}
-        if any(g < 0 or math.isnan(g) for g in gain_of.values()):
-            raise ValueError("gains must be non-negative numbers.")
+        if not isinstance(gains, dict):
+            raise ValueError(f"gains must be a dict item -> gain, got {type(gains).__name__}.")
+        gain_of = {item: real_number(g, f"gains[{item!r}]", minimum=0) for item, g in gains.items() if item in relevant}
         missing = relevant - set(gain_of)
         if missing:
             raise ValueError(f"gains has no value for relevant items {sorted(missing)[:5]}.")
@@ -189,9 +226,10 @@ def reciprocal_rank(ranked, relevant, k: int | None = None) -> float:
     """1 / (position of the first relevant item), within the first k places if k is given; 0 if
     no relevant item is there."""
     ranked, relevant = _ranked(ranked), _relevant(relevant)
+    _same_kind(ranked, relevant)
+    limit = len(ranked) if k is None else _check_k(k)
     if not relevant:
         return float("nan")
-    limit = len(ranked) if k is None else _check_k(k)
     for position, item in enumerate(ranked[:limit], start=1):
         if item in relevant:
             return 1.0 / position
@@ -223,7 +261,7 @@ def mar_at_k(ranked, relevant, k: int) -> float:
 def auc(scores, labels) -> float:
     """Area under the ROC curve for one user: the probability that a random relevant item is
     scored above a random irrelevant one (ties count one half). NaN unless both kinds exist."""
-    s, y = _pair(scores, labels)
+    s, y = _pair(scores, labels, ("scores", "labels"))
     if not np.isin(y, (0, 1)).all():
         raise ValueError("labels must be 0 or 1.")
     n_pos, n_neg = int(y.sum()), int((1 - y).sum())
@@ -272,17 +310,36 @@ def mean_reciprocal_rank(ranked_lists, relevant_lists, k: int | None = None) -> 
 # ---- beyond accuracy -------------------------------------------------------------------------
 
 
-def _lists(recommended) -> np.ndarray:
+def _lists(recommended, n_items=None) -> np.ndarray:
+    """A (users x k) array of item ids, -1 for padding; each id at most once per list and, when
+    ``n_items`` is given, inside the catalogue 0 .. n_items-1."""
     rec = np.asarray(recommended)
     if rec.ndim != 2:
         raise ValueError(f"recommended must be a (users x k) array of item ids, got shape {rec.shape}.")
+    if rec.size and (rec.dtype == bool or not np.issubdtype(rec.dtype, np.number)):
+        raise ValueError(f"recommended must hold integer item ids, got dtype {rec.dtype}.")
+    if rec.size and np.issubdtype(rec.dtype, np.floating):
+        if not (np.isfinite(rec).all() and (rec == np.round(rec)).all()):
+            raise ValueError("recommended must hold whole-number item ids (-1 for padding).")
+        rec = rec.astype(np.int64)
+    if rec.size and rec.min() < -1:
+        raise ValueError(f"recommended holds negative ids other than the padding -1, e.g. {rec.min()}.")
+    if n_items is not None:
+        n_items = whole_number(n_items, "n_items")
+        if rec.size and rec.max() >= n_items:
+            raise ValueError(f"recommended holds item id {rec.max()}, outside the catalogue 0 .. {n_items - 1} "
+                             f"(n_items={n_items}).")
+    if rec.size:
+        ordered = np.sort(rec, axis=1)
+        if ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any():
+            raise ValueError("recommended lists an item more than once in a row; a list shows each item once.")
     return rec
 
 
 def catalogue_coverage(recommended, n_items: int) -> float:
     """The share of the catalogue that appears in at least one list: |∪_u L_u| / |I|.
     Padding (-1) is ignored."""
-    rec = _lists(recommended)
+    rec = _lists(recommended, n_items)
     return float(np.unique(rec[rec >= 0]).size / n_items)
 
 
@@ -290,10 +347,10 @@ def novelty(recommended, item_popularity) -> float:
     """Mean self-information of recommended items: mean over lists and places of −log2 p_i,
     where p_i is the share of users who interacted with item i (Zhou et al. 2010). An item nobody
     interacted with is given p_i = min(p_j > 0), the rarest observed popularity."""
-    rec = _lists(recommended)
-    p = np.asarray(item_popularity, dtype=float)
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("item_popularity must be shares in [0, 1], one per item.")
+    p = _numbers(item_popularity, "item_popularity")
+    if p.ndim != 1 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("item_popularity must be a 1-D array of shares in [0, 1], one per item.")
+    rec = _lists(recommended, len(p))
     if not (p > 0).any():
         raise ValueError("item_popularity is all zero; novelty is undefined.")
     p = np.where(p > 0, p, p[p > 0].min())
@@ -304,12 +361,14 @@ def novelty(recommended, item_popularity) -> float:
 def intra_list_diversity(recommended, similarity) -> float:
     """Mean over lists of 1 − (mean similarity of the pairs of items in the list)
     (Ziegler et al. 2005). ``similarity`` is an items x items matrix (dense or sparse)."""
-    rec = _lists(recommended)
+    sim = similarity.toarray() if sp.issparse(similarity) else _numbers(similarity, "similarity")
+    if sim.ndim != 2 or sim.shape[0] != sim.shape[1] or not np.isfinite(sim).all():
+        raise ValueError(f"similarity must be a square items x items matrix of finite numbers, got shape {sim.shape}.")
+    rec = _lists(recommended, sim.shape[0])
     if rec.shape[1] < 2:
         raise ValueError("intra-list diversity needs lists of at least 2 items.")
     if rec.min() < 0:
         raise ValueError("recommended holds padding (-1); pass full lists.")
-    sim = similarity.toarray() if sp.issparse(similarity) else np.asarray(similarity, dtype=float)
     block = sim[rec[:, :, None], rec[:, None, :]]  # (users, k, k)
     k = rec.shape[1]
     mean_pair = (block.sum(axis=(1, 2)) - np.trace(block, axis1=1, axis2=2)) / (k * (k - 1))
@@ -320,7 +379,7 @@ def gini_index(recommended, n_items: int) -> float:
     """Gini index of how often each catalogue item is recommended: 0 when every item is shown
     equally often, approaching 1 when a few items take all the exposure.
     G = Σ_j (2j − n − 1) x_(j) / (n Σ_j x_j), with exposures x sorted ascending, j = 1..n."""
-    rec = _lists(recommended)
+    rec = _lists(recommended, n_items)
     x = np.sort(np.bincount(rec[rec >= 0], minlength=n_items)).astype(float)
     if x.sum() == 0:
         raise ValueError("no item was recommended; the Gini index is undefined.")
@@ -343,12 +402,16 @@ def ranking_metrics(top_items, relevant: sp.csr_matrix, k: int | None = None, *,
     values are the gains if ``graded``). Returns a dict metric -> array (one value per user), with
     NaN for users without relevant items, exactly as the one-user functions define them.
     """
-    top = np.asarray(top_items)
-    if top.ndim != 2:
-        raise ValueError(f"top_items must be a (users x k) array, got shape {top.shape}.")
-    rel = sp.csr_matrix(relevant)
+    if not sp.issparse(relevant):
+        raise TypeError(f"relevant must be a users x items scipy.sparse matrix, got {type(relevant).__name__}.")
+    rel = _relevance_matrix(relevant)
+    try:
+        top = _lists(top_items, rel.shape[1])
+    except ValueError as e:
+        raise ValueError(str(e).replace("recommended", "top_items")) from None
     if rel.shape[0] != top.shape[0]:
         raise ValueError(f"top_items has {top.shape[0]} rows but relevant has {rel.shape[0]}.")
+    one_of(normalize, "normalize", AP_NORMALIZERS)
     k = top.shape[1] if k is None else _check_k(k)
     if k > top.shape[1]:
         raise ValueError(f"k={k} is larger than the lists ({top.shape[1]} items).")
@@ -382,6 +445,21 @@ def ranking_metrics(top_items, relevant: sp.csr_matrix, k: int | None = None, *,
     return out
 
 
+def _relevance_matrix(relevant) -> sp.csr_matrix:
+    """Relevance as CSR with explicit zeros dropped; duplicate entries, NaN, inf and negative
+    gains refused (a summed duplicate or a negative gain would corrupt every metric)."""
+    coo = sp.coo_matrix(relevant)
+    if coo.nnz and not np.isfinite(coo.data).all():
+        raise ValueError("relevant holds NaN or infinite values.")
+    if (coo.data < 0).any():
+        raise ValueError("relevant holds negative values; relevance and graded gains must be >= 0.")
+    if coo.nnz and np.unique(coo.row.astype(np.int64) * coo.shape[1] + coo.col).size != coo.nnz:
+        raise ValueError("relevant holds duplicate (user, item) entries; give each pair once.")
+    rel = coo.tocsr()
+    rel.eliminate_zeros()
+    return rel
+
+
 def _ideal_dcg(rel: sp.csr_matrix, k: int, graded: bool, discounts: np.ndarray) -> np.ndarray:
     """Per row: the DCG of the row's relevant gains sorted best first, cut at k."""
     n_rel = np.diff(rel.indptr)
@@ -399,12 +477,19 @@ def auc_per_user(scores: np.ndarray, relevant: sp.csr_matrix, exclude: sp.csr_ma
     """AUC for every user at once from a (users x items) score matrix: relevant items against all
     other candidate items, items in ``exclude`` (e.g. training items) left out. NaN for users
     with no relevant or no irrelevant candidate."""
-    s = np.array(scores, dtype=float)
-    rel = sp.csr_matrix(relevant).astype(bool).astype(float)
+    s = np.array(_numbers(scores, "scores"))
+    if not sp.issparse(relevant):
+        raise TypeError(f"relevant must be a users x items scipy.sparse matrix, got {type(relevant).__name__}.")
+    rel = _relevance_matrix(relevant).astype(bool).astype(float)
     if rel.shape != s.shape:
         raise ValueError(f"scores {s.shape} and relevant {rel.shape} must have the same shape.")
+    if np.isnan(s).any() or np.isinf(s).any():
+        raise ValueError(f"scores contain {int((~np.isfinite(s)).sum())} NaN or infinite values; "
+                         "AUC needs a finite score for every item.")
     n_excluded = np.zeros(s.shape[0])
     if exclude is not None:
+        if not sp.issparse(exclude) or exclude.shape != s.shape:
+            raise ValueError(f"exclude must be a sparse matrix of the scores' shape {s.shape}.")
         ex = sp.csr_matrix(exclude).astype(bool).astype(float)
         ex = sp.csr_matrix(ex - ex.multiply(rel))  # a relevant item is never excluded
         ex.eliminate_zeros()

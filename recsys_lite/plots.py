@@ -4,7 +4,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _checks as checks
 from .data.dataset import Dataset
+
+
+def _dataset(data) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    if data.n_ratings == 0:
+        raise ValueError("data has no ratings to plot.")
+    return data
 
 
 def long_tail(data: Dataset, ax=None, head: float = 0.2):
@@ -12,6 +21,7 @@ def long_tail(data: Dataset, ax=None, head: float = 0.2):
 
     Returns the axes and that share, so a notebook can assert what the figure shows.
     """
+    data, head = _dataset(data), checks.fraction(head, "head")
     ax = ax or plt.gca()
     counts = np.sort(np.bincount(data.ratings["item"], minlength=data.n_items))[::-1]
     n_head = int(np.ceil(head * len(counts)))
@@ -27,6 +37,7 @@ def long_tail(data: Dataset, ax=None, head: float = 0.2):
 
 def user_activity(data: Dataset, ax=None, bins: int = 40):
     """Histogram of ratings per user (log-spaced bins); returns the axes and the counts."""
+    data, bins = _dataset(data), checks.whole_number(bins, "bins", minimum=2)
     ax = ax or plt.gca()
     counts = np.bincount(data.ratings["user"], minlength=data.n_users)
     ax.hist(counts, bins=np.geomspace(max(counts.min(), 1), counts.max(), bins), color="C2")
@@ -39,6 +50,7 @@ def user_activity(data: Dataset, ax=None, bins: int = 40):
 
 def rating_distribution(data: Dataset, ax=None):
     """Bar chart of how often each rating value occurs; returns the axes and the shares."""
+    data = _dataset(data)
     ax = ax or plt.gca()
     values, counts = np.unique(data.ratings["rating"], return_counts=True)
     shares = counts / counts.sum()
@@ -55,6 +67,12 @@ def genre_profile(data: Dataset, user: int, recommended: dict, ax=None):
     """
     import pandas as pd
 
+    data = _dataset(data)
+    user = int(checks.ids([user], data.n_users, "user")[0])
+    if not isinstance(recommended, dict):
+        raise ValueError(f"recommended must be a dict of list name -> item ids, got {type(recommended).__name__}.")
+    recommended = {name: checks.ids(np.asarray(items)[np.asarray(items) != -1], data.n_items, f"recommended[{name!r}]")
+                   for name, items in recommended.items()}   # -1 pads a short list: dropped
     ax = ax or plt.gca()
     lists = {"history": data.ratings.loc[data.ratings["user"] == user, "item"].to_numpy(), **recommended}
     shares = {}
@@ -74,8 +92,11 @@ def metrics_by_k(ranked, relevant, ax=None, ks=None):
 
     from . import metrics as M
 
+    ranked = list(ranked)
+    ks = [checks.whole_number(k, "ks") for k in (ks or range(1, len(ranked) + 1))]
+    if not ks:
+        raise ValueError("ranked is empty; there is no cut-off to plot.")
     ax = ax or plt.gca()
-    ks = list(ks or range(1, len(list(ranked)) + 1))
     table = pd.DataFrame({
         "P@k": [M.precision_at_k(ranked, relevant, k) for k in ks],
         "R@k": [M.recall_at_k(ranked, relevant, k) for k in ks],

@@ -20,12 +20,12 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._atomic import write_atomic
 from .evaluation import evaluate, summary_table
 from .models.base import Recommender
 from .split import Split
@@ -88,20 +88,9 @@ def chapter_notebook(chapter: str) -> Path:
 
 # ---- writing ---------------------------------------------------------------------------------------
 def write_json_atomic(path: Path, payload) -> Path:
-    """Write JSON to ``path`` through a temporary file in the same folder and one rename, so a
-    reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=1, allow_nan=True)
-        os.chmod(tmp, 0o644)    # mkstemp makes the file private; a record is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write JSON to ``path`` atomically (`write_atomic`): a reader never sees half a record."""
+    text = json.dumps(payload, indent=1, allow_nan=True).encode()   # fails before anything is written
+    return write_atomic(path, lambda f: f.write(text))
 
 
 def _params(model: Recommender) -> dict | None:

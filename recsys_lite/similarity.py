@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data.dataset import Dataset
-from ._checks import whole_number
+from ._checks import real_number, whole_number
 
 MEASURES = ("pearson", "cosine", "adjusted_cosine", "msd", "euclidean", "jaccard", "pip", "pss", "nhsm")
 
@@ -64,18 +64,28 @@ def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _check(x) -> sp.csr_matrix:
-    if not sp.issparse(x):
-        raise TypeError("expected a scipy.sparse ratings matrix (rows compared, stored entries = ratings).")
-    x = sp.csr_matrix(x, dtype=float)
-    x.sum_duplicates()
+    if not sp.issparse(x) or x.ndim != 2:
+        raise TypeError("x must be a 2-D scipy.sparse ratings matrix (rows compared, stored entries = ratings), "
+                        f"got {type(x).__name__}.")
+    coo = sp.coo_matrix(x)
+    if coo.nnz and np.unique(coo.row.astype(np.int64) * coo.shape[1] + coo.col).size != coo.nnz:
+        raise ValueError("x holds duplicate (row, column) entries, which scipy would add up; give each rating once.")
+    x = sp.csr_matrix(coo, dtype=float)
     if x.nnz and not np.isfinite(x.data).all():
-        raise ValueError("the ratings matrix holds NaN or infinite values.")
+        raise ValueError("x holds NaN or infinite values.")
     return x
 
 
 def _rating_range(x: sp.csr_matrix, rating_range) -> tuple[float, float]:
+    """(r_min, r_max): given, or the smallest and largest stored rating. Every stored rating
+    must lie inside a given range (the measures' bounds assume it)."""
     if rating_range is not None:
-        lo, hi = map(float, rating_range)
+        if not isinstance(rating_range, (tuple, list)) or len(rating_range) != 2:
+            raise ValueError(f"rating_range must be (min, max), got {rating_range!r}.")
+        lo, hi = (real_number(v, "rating_range") for v in rating_range)
+        if x.nnz and (x.data.min() < lo or x.data.max() > hi):
+            raise ValueError(f"x holds ratings from {x.data.min():g} to {x.data.max():g}, outside "
+                             f"rating_range {(lo, hi)}.")
     else:
         lo, hi = (float(x.data.min()), float(x.data.max())) if x.nnz else (0.0, 1.0)
     if not hi > lo:
@@ -129,6 +139,7 @@ def adjusted_cosine(x, **options) -> np.ndarray:
 
 def cosine_on_pattern(x: sp.csr_matrix, **options) -> np.ndarray:
     """Cosine over co-rated entries where stored zeros still count as rated (used after centring)."""
+    x = _check(x)
     s = _Sums(x)
     sxx = s.co(x.multiply(x).tocsr())
     sim = _safe_divide(s.co(x, x), np.sqrt(sxx * sxx.T))
@@ -260,8 +271,7 @@ def nhsm(x, *, rating_range=None, **options) -> np.ndarray:
 
 def _finish(sim: np.ndarray, n: np.ndarray, *, min_support: int = 1, shrinkage: float = 0.0) -> np.ndarray:
     whole_number(min_support, "min_support")
-    if not shrinkage >= 0:
-        raise ValueError(f"shrinkage must be >= 0, got {shrinkage!r}.")
+    real_number(shrinkage, "shrinkage", minimum=0)
     sim = np.where(n >= min_support, sim, 0.0)
     if shrinkage:
         sim = sim * (n / (n + shrinkage))
@@ -276,14 +286,24 @@ def similarity(x, measure: str = "pearson", **options) -> np.ndarray:
     """Similarity of every pair of rows of ``x`` by the named measure (see the module docstring)."""
     if measure not in _FUNCTIONS:
         raise ValueError(f"unknown similarity measure {measure!r}; choose one of {list(MEASURES)}.")
+    allowed = {"min_support", "shrinkage"} | ({"rating_range"} if measure in ("msd", "pip", "pss", "nhsm") else set())
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"{measure} takes no option(s) {unknown}; it takes {sorted(allowed)}.")
     return _FUNCTIONS[measure](x, **options)
 
 
 def user_similarity(data: Dataset, measure: str = "pearson", **options) -> np.ndarray:
     """Users x users similarity from a dataset's ratings."""
-    return similarity(data.to_csr(), measure, **options)
+    return similarity(_dataset(data).to_csr(), measure, **options)
 
 
 def item_similarity(data: Dataset, measure: str = "pearson", **options) -> np.ndarray:
     """Items x items similarity from a dataset's ratings (rows of the transposed matrix)."""
-    return similarity(data.to_csr().T.tocsr(), measure, **options)
+    return similarity(_dataset(data).to_csr().T.tocsr(), measure, **options)
+
+
+def _dataset(data) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    return data

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from . import _checks as checks
 from .data.dataset import Dataset
 from ._checks import whole_number
 
@@ -40,9 +41,11 @@ class Split:
 
 
 def _check_fraction(test_size: float) -> float:
-    if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size!r}.")
-    return float(test_size)
+    return checks.fraction(test_size, "test_size")
+
+
+def _check_seed(seed) -> int:
+    return whole_number(seed, "seed", minimum=0)
 
 
 def _check_data(data) -> Dataset:
@@ -54,6 +57,7 @@ def _check_data(data) -> Dataset:
 
 
 def _make(data: Dataset, is_test: np.ndarray, method: str, keep_known: bool) -> Split:
+    checks.flag(keep_known, "keep_known")
     r = data.ratings
     train, test = r[~is_test], r[is_test]
     dropped = {"ratings": 0, "users": 0, "items": 0}
@@ -84,7 +88,7 @@ def random_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
                  keep_known: bool = False) -> Split:
     """Put a random ``test_size`` fraction of all ratings (exactly, rounded) in the test set."""
     data, test_size = _check_data(data), _check_fraction(test_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     n_test = int(round(test_size * data.n_ratings))
     is_test = np.zeros(data.n_ratings, dtype=bool)
     is_test[rng.permutation(data.n_ratings)[:n_test]] = True
@@ -98,7 +102,7 @@ def per_user_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
     A user always keeps at least one training rating, so a user with one rating has none in test.
     """
     data, test_size = _check_data(data), _check_fraction(test_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     users = data.ratings["user"].to_numpy()
     rank, count = _rank_within_user(users, rng.random(len(users)))
     n_test = np.minimum(np.rint(test_size * count), count - 1)
@@ -112,7 +116,7 @@ def leave_last_out(data: Dataset, *, n: int = 1, seed: int = 0, keep_known: bool
     """
     data = _check_data(data)
     n = whole_number(n, "n")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     users = data.ratings["user"].to_numpy()
     time = data.ratings["timestamp"].to_numpy()
     # rank by time, latest first; a random second key breaks ties reproducibly
@@ -128,7 +132,7 @@ def temporal_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
     """The latest ``test_size`` fraction of all ratings go to test: train strictly precedes test
     in time, except for ratings sharing the cut's timestamp (ties broken by ``seed``)."""
     data, test_size = _check_data(data), _check_fraction(test_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     time = data.ratings["timestamp"].to_numpy()
     order = np.lexsort((rng.random(len(time)), time))
     n_test = int(round(test_size * data.n_ratings))
@@ -140,23 +144,41 @@ def temporal_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
 def kfold(data: Dataset, *, n_folds: int = 5, seed: int = 0, keep_known: bool = False) -> list[Split]:
     """``n_folds`` splits whose test sets are disjoint and together hold every rating once."""
     data = _check_data(data)
-    if not isinstance(n_folds, (int, np.integer)) or not 2 <= n_folds <= data.n_ratings:
+    if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or not 2 <= n_folds <= data.n_ratings:
         raise ValueError(f"n_folds must be a whole number from 2 to the number of ratings, got {n_folds!r}.")
     fold = np.empty(data.n_ratings, dtype=np.int64)
-    fold[np.random.default_rng(seed).permutation(data.n_ratings)] = np.arange(data.n_ratings) % n_folds
+    fold[np.random.default_rng(_check_seed(seed)).permutation(data.n_ratings)] = np.arange(data.n_ratings) % n_folds
     return [_make(data, fold == f, f"fold {f + 1} of {n_folds} (seed {seed})", keep_known)
             for f in range(n_folds)]
 
 
-def is_seen(seen: sp.csr_matrix, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """Elementwise: does ``seen`` hold a nonzero at (users[j], items[j])? Vectorised lookup."""
-    seen = sp.csr_matrix(seen)
-    n_items = seen.shape[1]
-    rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+def is_seen(seen: sp.csr_matrix, users, items) -> np.ndarray:
+    """Elementwise: does ``seen`` hold a nonzero at (users[j], items[j])? ``users`` and ``items``
+    are id arrays of the same shape (any shape); the answer has that shape. Vectorised lookup."""
+    seen = _interactions(seen)
+    n_users, n_items = seen.shape
+    users, items = np.asarray(users), np.asarray(items)
+    if users.shape != items.shape:
+        raise ValueError(f"users and items must have the same shape, got {users.shape} and {items.shape}.")
+    shape = users.shape
+    users, items = checks.ids(users.ravel(), n_users, "users"), checks.ids(items.ravel(), n_items, "items")
+    rows = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(seen.indptr))
     keys = np.sort(rows * n_items + seen.indices)
-    query = np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64)
+    query = (users * n_items + items).reshape(shape)
     pos = np.minimum(np.searchsorted(keys, query), max(len(keys) - 1, 0))
     return (keys[pos] == query) if len(keys) else np.zeros(query.shape, dtype=bool)
+
+
+def _interactions(seen) -> sp.csr_matrix:
+    """A `Dataset` or a users x items sparse matrix of interactions, as a binary CSR matrix."""
+    if isinstance(seen, Dataset):
+        return seen.to_csr(binary=True)
+    if not sp.issparse(seen) or seen.ndim != 2:
+        raise TypeError(f"seen must be a Dataset or a users x items scipy.sparse matrix, got {type(seen).__name__}.")
+    seen = sp.csr_matrix(seen)
+    seen.sum_duplicates()
+    seen.eliminate_zeros()
+    return seen
 
 
 def sample_negatives(seen, users, *, n: int = 99, seed: int = 0) -> np.ndarray:
@@ -166,17 +188,15 @@ def sample_negatives(seen, users, *, n: int = 99, seed: int = 0) -> np.ndarray:
     (pass train + test when sampling for evaluation). Returns an int array (len(users), n).
     Sampling is uniform over each user's unseen items, by rejection, vectorised.
     """
-    seen = seen.to_csr(binary=True) if isinstance(seen, Dataset) else sp.csr_matrix(seen)
-    users = np.asarray(users, dtype=np.int64).ravel()
+    seen = _interactions(seen)
     n_users, n_items = seen.shape
+    users = checks.ids(users, n_users, "users")
     n = whole_number(n, "n")
-    if len(users) and (users.min() < 0 or users.max() >= n_users):
-        raise ValueError(f"users must be ids in 0 .. {n_users - 1}.")
     free = n_items - np.diff(seen.indptr)[users]
     if len(users) and free.min() < n:
         raise ValueError(f"user {users[free.argmin()]} has only {free.min()} unseen items; "
                          f"cannot sample n={n} distinct negatives.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     out = rng.integers(0, n_items, (len(users), n))
     row_users = np.repeat(users, n).reshape(len(users), n)
     for _ in range(100):

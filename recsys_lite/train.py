@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import whole_number
+from ._checks import real_number, whole_number
 
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed torch and return a numpy Generator; the same seed gives the same run."""
     import torch
 
+    seed = whole_number(seed, "seed", minimum=0)
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
@@ -32,6 +33,12 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
     from tqdm.auto import tqdm
 
     whole_number(epochs, "epochs")
+    whole_number(patience, "patience")
+    real_number(learning_rate, "learning_rate", above=0)
+    real_number(weight_decay, "weight_decay", minimum=0)
+    for name, fn in (("batches", batches), ("loss", loss), ("validate", validate)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be a function, got {type(fn).__name__}.")
     optimiser = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
     history, best, best_state, waited = [], np.inf, None, 0
     bar = tqdm(range(epochs), desc=description, disable=not progress, leave=False)

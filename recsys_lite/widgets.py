@@ -8,7 +8,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import _checks as checks
 from .data.dataset import Dataset
+from .models.base import Recommender
+
+
+def _models(models) -> dict:
+    if not isinstance(models, dict) or not models:
+        raise ValueError("models must be a non-empty dict of name -> fitted model.")
+    for name, model in models.items():
+        if not isinstance(model, Recommender):
+            raise TypeError(f"models[{name!r}] is a {type(model).__name__}, not a recsys_lite model.")
+        model._check_fitted()
+    return models
 
 
 def user_card(data: Dataset, user: int, models: dict, k: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -16,6 +28,10 @@ def user_card(data: Dataset, user: int, models: dict, k: int = 10) -> tuple[pd.D
 
     ``user`` is a contiguous id; ``models`` maps a name to a fitted model.
     """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    user = int(checks.ids([user], data.n_users, "user")[0])
+    k, models = checks.whole_number(k, "k"), _models(models)
     r = data.ratings[data.ratings["user"] == user]
     r = r.sort_values(["rating", "timestamp"], ascending=[False, False]).head(k)
     history = pd.DataFrame({"title": data.item_titles(r["item"]), "rating": r["rating"].to_numpy()})
@@ -106,6 +122,13 @@ def metrics_explorer(ranked, relevant, k: int = 5):
 
 def neighbour_table(data: Dataset, sim: np.ndarray, user: int, k: int = 5) -> pd.DataFrame:
     """A user's k most similar users under a similarity matrix, with how many films they share."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    sim = np.asarray(sim, dtype=float)
+    if sim.shape != (data.n_users, data.n_users):
+        raise ValueError(f"sim must be a users x users matrix, {data.n_users} x {data.n_users}, got shape {sim.shape}.")
+    user = int(checks.ids([user], data.n_users, "user")[0])
+    k = min(checks.whole_number(k, "k"), data.n_users - 1)
     rated = data.to_csr(binary=True)
     scores = sim[user].copy()
     scores[user] = -np.inf

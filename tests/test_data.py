@@ -182,7 +182,9 @@ def test_read_grouplens_tiny_fixture(tmp_path):
     (folder / "u.item").write_bytes(f"10|Misérables, Les (1995)|01-Jan-1995||http://x|{flags_a}\n"
                                     f"20|unknown|||http://x|{flags_b}\n".encode("latin-1"))
     (folder / "u.user").write_text("1|24|M|technician|85711\n2|53|F|other|94043\n")
-    data = read_grouplens(folder)
+    with pytest.raises(DataError, match="does not hold the 100,000 ratings"):
+        read_grouplens(folder)                      # verified by default: this is not ML-100K
+    data = read_grouplens(folder, verify=False)
     assert (data.n_ratings, data.n_users, data.n_items) == (3, 2, 2)
     assert data.items["title"].tolist() == ["Misérables, Les", "unknown"]
     assert data.items.loc[0, "year"] == 1995 and pd.isna(data.items.loc[1, "year"])
@@ -214,7 +216,7 @@ def test_grouplens_zip_with_the_real_ratings(tmp_path, ml100k):
 
 
 def test_grouplens_source_errors(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(DataError, match="names no file or folder"):
         fetch_movielens_100k(tmp_path / "cache", source=tmp_path / "nowhere.zip")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="has no u.data"):
@@ -229,10 +231,65 @@ def test_unreadable_file_is_reported(tmp_path):
     folder.mkdir()
     for name in ("ml-100k.inter", "ml-100k.item", "ml-100k.user"):
         (folder / name).write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(DataError, match="could not read|inconsistent"):
+    with pytest.raises(DataError, match="ml-100k.inter fails its sha256 check"):
         movielens.read_atomic(folder)
+    with pytest.raises(DataError, match="could not read|inconsistent"):
+        movielens.read_atomic(folder, verify=False)
     with pytest.raises(DataError, match="does not exist"):
         read_grouplens(tmp_path / "missing")
+
+
+def test_a_truncated_cached_file_is_refused_not_read(tmp_path):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    for name in ATOMIC_SHA256:
+        (folder / name).write_bytes((movielens.default_data_dir() / "ml-100k" / name).read_bytes())
+    with open(folder / "ml-100k.inter", "r+b") as f:
+        f.truncate(f.seek(0, 2) // 2)
+    with pytest.raises(DataError, match="ml-100k.inter fails its sha256 check.*fetch again"):
+        movielens.read_folder(folder)
+
+
+def test_no_network_and_a_corrupt_cache_says_both_in_order(fake_registry, monkeypatch):
+    cache, _ = fake_registry
+    folder = fetch_movielens_100k(cache)
+    (folder / "ml-100k.item").write_bytes(b"garbage")
+
+    def offline(dest):
+        raise DataError("pip could not download recbole==1.2.1: no network")
+
+    monkeypatch.setattr(movielens, "_download_wheel", offline)
+    with pytest.raises(DataError) as err:
+        fetch_movielens_100k(cache)
+    message = str(err.value)
+    assert message.index("ml-100k.item fails its sha256 check") < message.index("no network")
+    assert message.startswith(f"The cached copy in {folder} failed its check")
+
+
+def test_a_wrong_source_variable_names_itself(fake_registry, monkeypatch):
+    cache, calls = fake_registry
+    monkeypatch.setenv(movielens.SOURCE_ENV, "/nowhere/ml-100k.zip")
+    with pytest.raises(DataError, match="RECSYS_LITE_ML100K=/nowhere/ml-100k.zip names no file.*unset"):
+        fetch_movielens_100k(cache)                     # nothing cached yet
+    monkeypatch.delenv(movielens.SOURCE_ENV)
+    folder = fetch_movielens_100k(cache)
+    monkeypatch.setenv(movielens.SOURCE_ENV, "/nowhere/ml-100k.zip")
+    with pytest.warns(UserWarning, match="RECSYS_LITE_ML100K=/nowhere/ml-100k.zip names no file.*verified copy"):
+        assert fetch_movielens_100k(cache) == folder    # a verified copy is cached: use it, say so
+    with pytest.raises(DataError, match="source='/nowhere/x.zip' names no file"):
+        fetch_movielens_100k(cache, source="/nowhere/x.zip")
+
+
+def test_stale_staging_folders_are_removed(fake_registry):
+    cache, _ = fake_registry
+    cache.mkdir()
+    dead = cache / ".fetch-999999999-abc"             # no process has this pid
+    dead.mkdir()
+    (dead / "ml-100k.inter").write_text("half")
+    alive = cache / f".fetch-{__import__('os').getpid()}-xyz"
+    alive.mkdir()
+    fetch_movielens_100k(cache)
+    assert not dead.exists() and alive.exists()
 
 
 # ---- the Dataset type and the simulated world --------------------------------------------

@@ -221,6 +221,6 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="top_items must be"):
         M.ranking_metrics(np.arange(3), sp.csr_matrix((1, 3)))
     with pytest.raises(ValueError, match="rows"):
-        M.ranking_metrics(np.zeros((2, 3), int), sp.csr_matrix((1, 3)))
+        M.ranking_metrics(np.array([[0, 1, 2], [0, 1, 2]]), sp.csr_matrix((1, 3)))
     with pytest.raises(ValueError, match="item_popularity"):
         M.novelty(np.array([[0]]), [1.5])

@@ -157,7 +157,7 @@ def test_bias_baseline_beats_the_mean_on_real_data(ml100k):
 def test_bad_hyper_parameters():
     with pytest.raises(ValueError, match="epochs"):
         BiasBaseline(epochs=0).fit(tiny())
-    with pytest.raises(ValueError, match="reg_user and reg_item"):
+    with pytest.raises(ValueError, match="reg_user must be a finite number >= 0"):
         BiasBaseline(reg_user=-1).fit(tiny())
     with pytest.raises(TypeError):
         BiasBaseline(regs=1)  # a typo is an error, not silently ignored

@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         folder = fetch_movielens_100k(args.data_dir, source=args.source, force=args.force)
-        data = read_folder(folder)
+        data = read_folder(folder, verify=False)   # fetch_movielens_100k has just verified it
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

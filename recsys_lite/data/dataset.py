@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .. import _checks as checks
+
 RATING_COLUMNS = ("user", "item", "rating", "timestamp")
 
 
@@ -37,20 +39,41 @@ class Dataset:
     _csr_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
+        for arg, table in (("ratings", self.ratings), ("users", self.users), ("items", self.items)):
+            if not isinstance(table, pd.DataFrame):
+                raise TypeError(f"{arg} must be a pandas DataFrame, got {type(table).__name__}.")
         missing = [c for c in RATING_COLUMNS if c not in self.ratings.columns]
         if missing:
             raise ValueError(f"ratings is missing the columns {missing}; expected {list(RATING_COLUMNS)}.")
-        for table, col in ((self.users, "user_id"), (self.items, "item_id")):
+        for arg, table, col in (("users", self.users, "user_id"), ("items", self.items, "item_id")):
             if col not in table.columns:
-                raise ValueError(f"the {col[:4]}s table needs a column {col!r} with the original ids.")
+                raise ValueError(f"the {arg} table needs a column {col!r} with the original ids.")
             if not table.index.equals(pd.RangeIndex(len(table))):
-                raise ValueError(f"the {col[:4]}s table must be indexed 0 .. n-1 (contiguous ids).")
+                raise ValueError(f"the {arg} table must be indexed 0 .. n-1 (contiguous ids).")
+            if table[col].isna().any() or table[col].duplicated().any():
+                raise ValueError(f"{arg}[{col!r}] must hold each original id once, with no missing values.")
         r = self.ratings
-        if r["rating"].isna().any():
-            raise ValueError(f"ratings has {int(r['rating'].isna().sum())} NaN ratings; drop or fill them first.")
+        columns = {"user": _whole(r["user"], "ratings['user']"), "item": _whole(r["item"], "ratings['item']"),
+                   "rating": _finite(r["rating"], "ratings['rating']"),
+                   "timestamp": _whole(r["timestamp"], "ratings['timestamp']")}
         for col, n in (("user", self.n_users), ("item", self.n_items)):
-            if len(r) and (r[col].min() < 0 or r[col].max() >= n):
-                raise ValueError(f"ratings[{col!r}] has ids outside 0 .. {n - 1}.")
+            ids = columns[col]
+            if len(ids) and (ids.min() < 0 or ids.max() >= n):
+                raise ValueError(f"ratings[{col!r}] has ids outside 0 .. {n - 1} (the {col}s table has {n} rows).")
+        pair = columns["user"] * max(self.n_items, 1) + columns["item"]
+        unique, counts = np.unique(pair, return_counts=True)
+        if (counts > 1).any():
+            first = unique[counts > 1][0]
+            raise ValueError(
+                f"ratings has {int((counts - 1).sum())} duplicate (user, item) pairs, e.g. user "
+                f"{first // max(self.n_items, 1)} and item {first % max(self.n_items, 1)}; a dataset keeps one "
+                "rating per pair (a users x items matrix would add them up). Keep the latest, e.g. "
+                "ratings.sort_values('timestamp').drop_duplicates(['user', 'item'], keep='last').")
+        if any(r[c].dtype != columns[c].dtype for c in RATING_COLUMNS):
+            fixed = r.copy()
+            for c in RATING_COLUMNS:
+                fixed[c] = columns[c]
+            object.__setattr__(self, "ratings", fixed)
 
     # ---- sizes -------------------------------------------------------------------------
     @property
@@ -110,7 +133,31 @@ class Dataset:
     def item_titles(self, items) -> list[str]:
         """Titles for contiguous item ids (the ``title`` column, else the original id)."""
         col = "title" if "title" in self.items.columns else "item_id"
-        return [str(t) for t in self.items[col].to_numpy()[np.asarray(items, dtype=int)]]
+        return [str(t) for t in self.items[col].to_numpy()[checks.ids(items, self.n_items, "items")]]
+
+
+def _whole(column: pd.Series, name: str) -> np.ndarray:
+    """A column of whole numbers as int64 (integer dtypes, or floats that are whole)."""
+    values = column.to_numpy()
+    if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise ValueError(f"{name} must hold integers, got dtype {values.dtype}.")
+    if np.issubdtype(values.dtype, np.floating):
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            raise ValueError(f"{name} must hold whole numbers; {int(bad.sum())} are not, e.g. {values[bad][0]!r}.")
+    return values.astype(np.int64)
+
+
+def _finite(column: pd.Series, name: str) -> np.ndarray:
+    """A column of finite numbers as float64 (NaN, inf, strings and booleans refused)."""
+    values = column.to_numpy()
+    if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise ValueError(f"{name} must hold numbers, got dtype {values.dtype}.")
+    values = values.astype(float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite values; drop or fill them first.")
+    return values
 
 
 def _lookup(original: pd.Series, ids, kind: str) -> np.ndarray:

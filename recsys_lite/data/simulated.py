@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._checks import real_number, whole_number
 from .dataset import Dataset
 
 
@@ -48,11 +49,13 @@ def simulate_world(*, n_users: int = 300, n_items: int = 200, n_factors: int = 4
     Returns the observed ratings as a `Dataset` (items carry a made-up title, year and one
     genre, the latent factor they load on most) and the `WorldTruth` behind them.
     """
-    if n_users < 1 or n_items < 1 or n_factors < 1:
-        raise ValueError("n_users, n_items and n_factors must be at least 1.")
-    if not 0 < density <= 1:
-        raise ValueError(f"density must be in (0, 1], got {density}.")
-    rng = np.random.default_rng(seed)
+    for name, value in (("n_users", n_users), ("n_items", n_items), ("n_factors", n_factors)):
+        whole_number(value, name)
+    real_number(density, "density", above=0, maximum=1)
+    real_number(popularity_skew, "popularity_skew", minimum=0)
+    real_number(mnar, "mnar")
+    real_number(noise, "noise", minimum=0)
+    rng = np.random.default_rng(whole_number(seed, "seed", minimum=0))
     mu = 3.5
     b_u = rng.normal(0, 0.3, n_users)
     b_i = rng.normal(0, 0.5, n_items)

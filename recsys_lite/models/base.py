@@ -18,12 +18,16 @@ filtering, top-k selection) lives here once.
 from __future__ import annotations
 
 import inspect
+import pickle
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from ..data.dataset import Dataset
+from .. import _checks as checks
+from .._atomic import write_atomic
 from .._checks import whole_number
 
 
@@ -104,6 +108,7 @@ class Recommender:
 
     def _rank(self, users, k, exclude_seen, keep_scores):
         self._check_fitted()
+        checks.flag(exclude_seen, "exclude_seen")
         users = np.arange(self.n_users_) if users is None else self._check_ids(users, self.n_users_, "users")
         k = whole_number(k, "k")
         if k > self.n_items_:
@@ -123,6 +128,22 @@ class Recommender:
             top_items[start:start + len(batch)], top_scores[start:start + len(batch)] = items, vals
         return Recommendations(top_items, top_scores), all_scores
 
+    # ---- saving and loading --------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the fitted model to ``path`` with pickle, atomically (a half-written file never
+        replaces a good one). Models with torch weights override this to save weights only."""
+        self._check_fitted()
+        return write_atomic(path, lambda f: pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @classmethod
+    def load(cls, path) -> "Recommender":
+        """A model written by `save`. Pickle runs code while loading: load only files you made."""
+        with open(path, "rb") as f:
+            model = pickle.load(f)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
+
     # ---- for subclasses ----------------------------------------------------------------
     def _fit(self, train: Dataset) -> None:
         raise NotImplementedError
@@ -140,20 +161,7 @@ class Recommender:
 
     @staticmethod
     def _check_ids(ids, n: int, name: str) -> np.ndarray:
-        arr = np.atleast_1d(np.asarray(ids))
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D array of ids, got shape {arr.shape}.")
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(f"{name} must be integer ids (contiguous ids of the dataset), got dtype {arr.dtype}.")
-        bad = arr[(arr < 0) | (arr >= n)]
-        if bad.size:
-            shown = ", ".join(map(str, bad[:5])) + (" ..." if bad.size > 5 else "")
-            raise ValueError(f"unknown {name[:-1]} id(s) {shown}: the model knows ids 0 .. {n - 1}. "
-                             "Original MovieLens ids map to these with dataset.user_index / item_index.")
-        return arr.astype(np.int64)
+        return checks.ids(ids, n, name)
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +170,14 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     Columns scored -inf (or NaN) are never chosen before finite ones; their slots in a row
     with fewer than k finite scores hold index -1 and score -inf.
     """
-    scores = np.where(np.isnan(scores), -np.inf, scores)
+    scores = np.asarray(scores)
+    if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.number) or scores.dtype == bool:
+        raise ValueError(f"scores must be a 2-D numeric (rows x columns) array, got shape {scores.shape} "
+                         f"and dtype {scores.dtype}.")
+    whole_number(k, "k")
+    if np.isposinf(scores).any():
+        raise ValueError("scores hold +inf; a score must be finite (or -inf/NaN for 'never choose').")
+    scores = np.where(np.isnan(scores), -np.inf, scores.astype(float))
     n_rows, n_cols = scores.shape
     k = min(k, n_cols)
     if k < n_cols:

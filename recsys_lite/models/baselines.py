@@ -5,7 +5,7 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from .base import Recommender
-from .._checks import whole_number
+from .._checks import real_number, whole_number
 
 
 class Popularity(Recommender):
@@ -57,8 +57,8 @@ class BiasBaseline(Recommender):
         self.epochs = epochs
 
     def _fit(self, train: Dataset) -> None:
-        if self.reg_user < 0 or self.reg_item < 0:
-            raise ValueError("reg_user and reg_item must be >= 0.")
+        real_number(self.reg_user, "reg_user", minimum=0)
+        real_number(self.reg_item, "reg_item", minimum=0)
         whole_number(self.epochs, "epochs")
         r = train.ratings
         u, i, y = r["user"].to_numpy(), r["item"].to_numpy(), r["rating"].to_numpy(dtype=float)

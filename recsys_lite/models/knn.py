@@ -32,7 +32,7 @@ from ..data.dataset import Dataset
 from ..similarity import MEASURES, similarity
 from .base import Recommender
 from .baselines import BiasBaseline
-from .._checks import whole_number
+from .._checks import one_of, real_number, whole_number
 
 
 class _NeighbourhoodCF(Recommender):
@@ -52,8 +52,9 @@ class _NeighbourhoodCF(Recommender):
         whole_number(self.k, "k")
         if self.measure not in MEASURES:
             raise ValueError(f"unknown measure {self.measure!r}; choose one of {list(MEASURES)}.")
-        if self.ranking not in ("rating", "similarity"):
-            raise ValueError(f"ranking must be 'rating' or 'similarity', got {self.ranking!r}.")
+        one_of(self.ranking, "ranking", ("rating", "similarity"))
+        whole_number(self.min_support, "min_support")
+        real_number(self.shrinkage, "shrinkage", minimum=0)
         ratings = train.to_csr()
         # "entities" are what is compared (users or items); "contexts" the other side
         entity = ratings if self._by_user else ratings.T.tocsr()

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..data.dataset import Dataset
 from .base import Recommender
-from .._checks import whole_number
+from .._checks import one_of, real_number, whole_number
 
 
 class BiasedMF(Recommender):
@@ -38,10 +38,11 @@ class BiasedMF(Recommender):
     def _fit(self, train: Dataset) -> None:
         f = whole_number(self.embedding_size, "embedding_size")
         whole_number(self.epochs, "epochs")
-        if not self.reg > 0 or not (self.reg_bias is None or self.reg_bias > 0):
-            raise ValueError(f"reg and reg_bias must be > 0 (they keep every system solvable), got "
-                             f"{self.reg!r} and {self.reg_bias!r}.")
-        rng = np.random.default_rng(self.seed)
+        real_number(self.reg, "reg (> 0 keeps every system solvable)", above=0)
+        if self.reg_bias is not None:
+            real_number(self.reg_bias, "reg_bias (> 0 keeps every system solvable)", above=0)
+        real_number(self.init_std, "init_std", above=0)
+        rng = np.random.default_rng(whole_number(self.seed, "seed", minimum=0))
         r = train.ratings
         users, items = r["user"].to_numpy(), r["item"].to_numpy()
         y = r["rating"].to_numpy(dtype=float)
@@ -111,13 +112,13 @@ class ImplicitMF(Recommender):
         self.init_std = init_std
 
     def _fit(self, train: Dataset) -> None:
-        if self.confidence not in ("rating", "binary"):
-            raise ValueError(f"confidence must be 'rating' or 'binary', got {self.confidence!r}.")
-        if not self.reg > 0 or not self.alpha > 0:
-            raise ValueError("reg and alpha must be > 0.")
+        one_of(self.confidence, "confidence", ("rating", "binary"))
+        real_number(self.reg, "reg", above=0)
+        real_number(self.alpha, "alpha", above=0)
+        real_number(self.init_std, "init_std", above=0)
         f = whole_number(self.embedding_size, "embedding_size")
         whole_number(self.epochs, "epochs")
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(whole_number(self.seed, "seed", minimum=0))
         strength = train.to_csr(binary=self.confidence == "binary")
         extra = sp.csr_matrix((self.alpha * strength.data, strength.indices, strength.indptr), shape=strength.shape)
         x = rng.normal(0, self.init_std, (self.n_users_, f))

@@ -1,0 +1,207 @@
+"""The bad-input matrix: one row per (public function or class, kind of bad input).
+
+Every row must raise an error of an expected type whose message names the argument (or says
+what was wrong); none may return a value, and no internal exception (IndexError, KeyError from
+deep inside, ZeroDivisionError, AttributeError, StopIteration) may escape. Add a row whenever the
+library grows a public function or a way to be called wrongly.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from recsys_lite import metrics as M
+from recsys_lite import similarity as S
+from recsys_lite.data import Dataset, genre_matrix, simulate_world
+from recsys_lite.evaluation import compare, evaluate, relevant_matrix
+from recsys_lite.group import aggregate, group_ranking
+from recsys_lite.models import (BiasBaseline, BiasedMF, ImplicitMF, ItemKNN, NotFittedError, Popularity,
+                                UserKNN, top_k)
+from recsys_lite.models.two_tower import TwoTower
+from recsys_lite.results import bootstrap_interval, compare_and_record
+from recsys_lite.split import (is_seen, kfold, leave_last_out, per_user_split, random_split, sample_negatives,
+                               temporal_split)
+from recsys_lite.train import seed_everything, train_loop
+
+USERS = pd.DataFrame({"user_id": [10, 11, 12]})
+ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
+GOOD = pd.DataFrame({"user": [0, 0, 1, 2], "item": [0, 1, 1, 3], "rating": [4.0, 2.0, 5.0, 3.0],
+                     "timestamp": [1, 2, 3, 4]})
+
+
+def data(**changes):
+    return Dataset(GOOD.assign(**changes), USERS, ITEMS)
+
+
+WORLD, _ = simulate_world(n_users=40, n_items=30, density=0.3, seed=1)
+SPLIT = random_split(WORLD, seed=0)
+FITTED = {cls.__name__: cls().fit(SPLIT.train) for cls in (Popularity, BiasBaseline, BiasedMF, ImplicitMF, UserKNN, ItemKNN)}
+X = SPLIT.train.to_csr()
+REL = relevant_matrix(SPLIT)
+TOP = FITTED["Popularity"].recommend(np.arange(40), k=5).items
+
+V, T = ValueError, TypeError
+CASES = {
+    # ---- Dataset -------------------------------------------------------------------------
+    "dataset duplicate pair": (lambda: data(item=[0, 0, 1, 3]), V, r"1 duplicate \(user, item\) pairs.*keep='last'"),
+    "dataset inf rating": (lambda: data(rating=[4.0, np.inf, 5.0, 3.0]), V, r"ratings\['rating'\] has 1 NaN or infinite"),
+    "dataset NaN rating": (lambda: data(rating=[4.0, np.nan, 5.0, 3.0]), V, r"NaN or infinite"),
+    "dataset string ratings": (lambda: data(rating=["4", "2", "5", "3"]), V, r"ratings\['rating'\] must hold numbers"),
+    "dataset fractional ids": (lambda: data(user=[0, 0.5, 1, 2]), V, r"ratings\['user'\] must hold whole numbers"),
+    "dataset negative id": (lambda: data(item=[-1, 1, 1, 3]), V, r"ratings\['item'\] has ids outside 0 .. 3"),
+    "dataset unknown id": (lambda: data(user=[0, 0, 1, 3]), V, r"ratings\['user'\] has ids outside 0 .. 2"),
+    "dataset missing column": (lambda: Dataset(GOOD.drop(columns="rating"), USERS, ITEMS), V, r"missing the columns \['rating'\]"),
+    "dataset not a frame": (lambda: Dataset(GOOD.to_numpy(), USERS, ITEMS), T, r"ratings must be a pandas DataFrame"),
+    "dataset duplicate original ids": (lambda: Dataset(GOOD, pd.DataFrame({"user_id": [1, 1, 2]}), ITEMS), V, r"users\['user_id'\] must hold each original id once"),
+    "dataset bool timestamps": (lambda: data(timestamp=[True, False, True, True]), V, r"ratings\['timestamp'\] must hold integers"),
+    "item_titles padding id": (lambda: data().item_titles([-1]), V, r"unknown item id.*-1 pads a short top-k list"),
+    "item_titles fractional": (lambda: data().item_titles([1.5]), V, r"items must be whole numbers"),
+    "item_titles unknown": (lambda: data().item_titles([4]), V, r"unknown item id\(s\) 4"),
+    "user_index unknown": (lambda: data().user_index([99]), KeyError, r"unknown original user id"),
+    "genre_matrix not a dataset": (lambda: genre_matrix(GOOD), T, r"dataset must be a recsys_lite Dataset"),
+    "genre_matrix duplicate genres": (lambda: genre_matrix(data(), ["Drama", "Drama"]), V, r"genres must be a list of distinct"),
+    # ---- simulated worlds ----------------------------------------------------------------
+    "world zero users": (lambda: simulate_world(n_users=0), V, r"n_users must be a whole number >= 1"),
+    "world density above 1": (lambda: simulate_world(density=1.5), V, r"density must be a finite number > 0 and <= 1"),
+    "world NaN noise": (lambda: simulate_world(noise=np.nan), V, r"noise must be a finite number >= 0"),
+    "world negative seed": (lambda: simulate_world(seed=-1), V, r"seed must be a whole number >= 0"),
+    # ---- splits --------------------------------------------------------------------------
+    "split fraction 0": (lambda: random_split(WORLD, test_size=0), V, r"test_size must be a fraction"),
+    "split fraction 1.2": (lambda: per_user_split(WORLD, test_size=1.2), V, r"test_size must be a fraction"),
+    "split fraction string": (lambda: temporal_split(WORLD, test_size="0.2"), V, r"test_size must be a fraction"),
+    "split not a dataset": (lambda: random_split(GOOD), T, r"expected a recsys_lite Dataset"),
+    "split empty dataset": (lambda: random_split(data().with_ratings(GOOD.iloc[:0])), V, r"no ratings to split"),
+    "split keep_known string": (lambda: random_split(WORLD, keep_known="yes"), V, r"keep_known must be True or False"),
+    "leave_last_out n=0": (lambda: leave_last_out(WORLD, n=0), V, r"n must be a whole number >= 1"),
+    "kfold one fold": (lambda: kfold(WORLD, n_folds=1), V, r"n_folds must be a whole number from 2"),
+    "kfold bool folds": (lambda: kfold(WORLD, n_folds=True), V, r"n_folds must be a whole number"),
+    "split float seed": (lambda: random_split(WORLD, seed=0.5), V, r"seed must be a whole number >= 0"),
+    "is_seen negative item": (lambda: is_seen(X, [0], [-1]), V, r"unknown item id\(s\) -1"),
+    "is_seen unknown user": (lambda: is_seen(X, [40], [0]), V, r"unknown user id\(s\) 40"),
+    "is_seen shapes": (lambda: is_seen(X, [0, 1], [0]), V, r"users and items must have the same shape"),
+    "is_seen dense matrix": (lambda: is_seen(X.toarray(), [0], [0]), T, r"seen must be a Dataset or a users x items scipy.sparse"),
+    "sample_negatives fractional user": (lambda: sample_negatives(X, [1.5]), V, r"users must be whole numbers"),
+    "sample_negatives n=0": (lambda: sample_negatives(X, [1], n=0), V, r"n must be a whole number >= 1"),
+    "sample_negatives too many": (lambda: sample_negatives(X, [1], n=30), V, r"has only \d+ unseen items"),
+    # ---- models: use before fit, bad ids, bad k, bad hyper-parameters -------------------------
+    "predict before fit": (lambda: BiasBaseline().predict([0], [0]), NotFittedError, r"not fitted yet"),
+    "recommend before fit": (lambda: ItemKNN().recommend([0]), NotFittedError, r"not fitted yet"),
+    "save before fit": (lambda: Popularity().save("/tmp/never"), NotFittedError, r"not fitted yet"),
+    "fit on a frame": (lambda: Popularity().fit(GOOD), T, r"fit expects a recsys_lite Dataset"),
+    "recommend padding id": (lambda: FITTED["BiasBaseline"].recommend([-1]), V, r"unknown user id\(s\) -1"),
+    "recommend 2-D users": (lambda: FITTED["BiasBaseline"].recommend([[0, 1]]), V, r"users must be a 1-D array"),
+    "recommend string users": (lambda: FITTED["BiasBaseline"].recommend(["0"]), V, r"users must be integer ids"),
+    "recommend k=0": (lambda: FITTED["UserKNN"].recommend([0], k=0), V, r"k must be a whole number >= 1"),
+    "recommend k too large": (lambda: FITTED["BiasedMF"].recommend([0], k=31), V, r"k=31 is larger than the catalogue"),
+    "recommend exclude_seen string": (lambda: FITTED["Popularity"].recommend([0], exclude_seen="no"), V, r"exclude_seen must be True or False"),
+    "predict unequal lengths": (lambda: FITTED["BiasedMF"].predict([0, 1], [0]), V, r"same length"),
+    "predict NaN ids": (lambda: FITTED["BiasedMF"].predict([np.nan], [0]), V, r"users must be whole numbers"),
+    "predict ranking-only model": (lambda: FITTED["ImplicitMF"].predict([0], [0]), NotImplementedError, r"ranks items but does not estimate"),
+    "BiasBaseline reg NaN": (lambda: BiasBaseline(reg_user=np.nan).fit(SPLIT.train), V, r"reg_user must be a finite number >= 0"),
+    "BiasBaseline epochs 0": (lambda: BiasBaseline(epochs=0).fit(SPLIT.train), V, r"epochs must be a whole number"),
+    "BiasedMF init_std NaN": (lambda: BiasedMF(init_std=np.nan).fit(SPLIT.train), V, r"init_std must be a finite number > 0"),
+    "BiasedMF reg 0": (lambda: BiasedMF(reg=0).fit(SPLIT.train), V, r"reg .*must be a finite number > 0"),
+    "ImplicitMF confidence": (lambda: ImplicitMF(confidence="counts").fit(SPLIT.train), V, r"confidence must be one of"),
+    "ImplicitMF alpha inf": (lambda: ImplicitMF(alpha=np.inf).fit(SPLIT.train), V, r"alpha must be a finite number > 0"),
+    "kNN shrinkage negative": (lambda: ItemKNN(shrinkage=-1).fit(SPLIT.train), V, r"shrinkage must be a finite number >= 0"),
+    "kNN min_support 0": (lambda: UserKNN(min_support=0).fit(SPLIT.train), V, r"min_support must be a whole number"),
+    "kNN unknown measure": (lambda: UserKNN(measure="manhattan").fit(SPLIT.train), V, r"unknown measure"),
+    "TwoTower embedding 0": (lambda: TwoTower(embedding_size=0).fit(SPLIT.train), V, r"embedding_size must be a whole number"),
+    "TwoTower learning rate 0": (lambda: TwoTower(learning_rate=0).fit(SPLIT.train), V, r"learning_rate must be a finite number > 0"),
+    "TwoTower validation 1": (lambda: TwoTower(validation=1.0).fit(SPLIT.train), V, r"validation must be a fraction"),
+    "TwoTower loss": (lambda: TwoTower(loss="hinge").fit(SPLIT.train), V, r"loss must be one of"),
+    "model typo": (lambda: BiasedMF(factors=3), T, r"unexpected keyword argument"),
+    "top_k k=-1": (lambda: top_k(np.zeros((2, 3)), -1), V, r"k must be a whole number >= 1"),
+    "top_k 1-D": (lambda: top_k(np.zeros(3), 1), V, r"scores must be a 2-D numeric"),
+    "top_k +inf": (lambda: top_k(np.array([[np.inf, 0.0]]), 1), V, r"scores hold \+inf"),
+    # ---- similarity ----------------------------------------------------------------------
+    "similarity dense input": (lambda: S.pearson(X.toarray()), T, r"x must be a 2-D scipy.sparse ratings matrix"),
+    "similarity duplicate entries": (lambda: S.cosine(sp.coo_matrix(([1.0, 2.0], ([0, 0], [1, 1])), shape=(2, 2))), V, r"duplicate \(row, column\) entries"),
+    "similarity NaN": (lambda: S.jaccard(sp.csr_matrix(np.array([[np.nan, 1.0]]))), V, r"NaN or infinite"),
+    "msd rating outside range": (lambda: S.msd(sp.csr_matrix(np.array([[9.0, 1.0], [2.0, 3.0]])), rating_range=(1, 5)), V, r"outside rating_range"),
+    "pip bad range": (lambda: S.pip(X, rating_range=(5, 1)), V, r"outside rating_range|max > min"),
+    "similarity unknown measure": (lambda: S.similarity(X, "manhattan"), V, r"unknown similarity measure"),
+    "similarity unknown option": (lambda: S.similarity(X, "pearson", rating_range=(1, 5)), T, r"pearson takes no option"),
+    "similarity shrinkage NaN": (lambda: S.pearson(X, shrinkage=np.nan), V, r"shrinkage must be a finite number >= 0"),
+    "user_similarity frame": (lambda: S.user_similarity(GOOD), T, r"data must be a recsys_lite Dataset"),
+    # ---- metrics, one user -------------------------------------------------------------------
+    "rmse different shapes": (lambda: M.rmse([[1, 2], [3, 4]], [1, 2, 3, 4]), V, r"y_true and y_pred must be 1-D arrays of the same length"),
+    "rmse empty": (lambda: M.rmse([], []), V, r"empty"),
+    "mae inf": (lambda: M.mae([1, 2], [1, np.inf]), V, r"y_pred contains 1 NaN or infinite"),
+    "mae strings": (lambda: M.mae(["a"], [1]), V, r"y_true must hold numbers"),
+    "precision_at_k k=0": (lambda: M.precision_at_k([1, 2], {1}, 0), V, r"k must be a whole number >= 1"),
+    "recall_at_k 2-D ranked": (lambda: M.recall_at_k(np.array([[1, 2], [3, 4]]), {1}, 2), V, r"ranked must be one user's list \(1-D\)"),
+    "ndcg duplicate ranked": (lambda: M.ndcg_at_k([1, 1], {1}, 2), V, r"ranked contains an item more than once"),
+    "ndcg strings against ints": (lambda: M.ndcg_at_k(["1", "2"], {1, 2}, 2), V, r"ranked holds str ids but relevant holds number ids"),
+    "ndcg negative gain": (lambda: M.ndcg_at_k([1, 2], {1}, 2, gains={1: -1}), V, r"gains\[1\] must be a finite number >= 0"),
+    "ap unknown normaliser": (lambda: M.average_precision_at_k([1], {1}, 1, "total"), V, r"normalize must be one of"),
+    "reciprocal_rank k=0": (lambda: M.reciprocal_rank([1], {1}, 0), V, r"k must be a whole number"),
+    "precision set of other kind": (lambda: M.precision({"a"}, {1}), V, r"recommended holds str ids but used holds number ids"),
+    "f_measure beta 0": (lambda: M.f_measure({1}, {1}, beta=0), V, r"beta must be a finite number > 0"),
+    "auc labels": (lambda: M.auc([0.1, 0.2], [0, 2]), V, r"labels must be 0 or 1"),
+    "auc NaN score": (lambda: M.auc([np.nan, 0.2], [0, 1]), V, r"scores contains 1 NaN"),
+    "map_at_k lengths": (lambda: M.map_at_k([[1]], [{1}, {2}], 1), V, r"one entry per user"),
+    "mean over no relevant": (lambda: M.mean_recall_at_k([[1]], [set()], 1), V, r"no user has a relevant item"),
+    # ---- metrics, batched and beyond accuracy -------------------------------------------------
+    "ranking_metrics duplicates in a row": (lambda: M.ranking_metrics(np.array([[0, 0, 1]]), sp.csr_matrix(np.ones((1, 3)))), V, r"top_items lists an item more than once"),
+    "ranking_metrics 1-D": (lambda: M.ranking_metrics(np.array([0, 1]), sp.csr_matrix(np.ones((1, 3)))), V, r"top_items must be a \(users x k\) array"),
+    "ranking_metrics strings": (lambda: M.ranking_metrics(np.array([["0", "1"]]), sp.csr_matrix(np.ones((1, 3)))), V, r"top_items must hold integer item ids"),
+    "ranking_metrics id beyond catalogue": (lambda: M.ranking_metrics(np.array([[0, 3]]), sp.csr_matrix(np.ones((1, 3)))), V, r"outside the catalogue 0 .. 2"),
+    "ranking_metrics negative relevance": (lambda: M.ranking_metrics(np.array([[0, 1]]), sp.csr_matrix(np.array([[1.0, -1.0, 0.0]]))), V, r"relevant holds negative values"),
+    "ranking_metrics duplicate relevance": (lambda: M.ranking_metrics(np.array([[0, 1]]), sp.coo_matrix(([1.0, 1.0], ([0, 0], [1, 1])), shape=(1, 3))), V, r"relevant holds duplicate"),
+    "ranking_metrics dense relevance": (lambda: M.ranking_metrics(np.array([[0, 1]]), np.ones((1, 3))), T, r"relevant must be a users x items scipy.sparse"),
+    "ranking_metrics normaliser": (lambda: M.ranking_metrics(TOP, REL, normalize="total"), V, r"normalize must be one of"),
+    "ranking_metrics rows": (lambda: M.ranking_metrics(TOP[:3], REL), V, r"top_items has 3 rows but relevant has 40"),
+    "auc_per_user NaN": (lambda: M.auc_per_user(np.full((40, 30), np.nan), REL), V, r"scores contain .* NaN or infinite"),
+    "auc_per_user shape": (lambda: M.auc_per_user(np.zeros((40, 29)), REL), V, r"must have the same shape"),
+    "coverage n_items too small": (lambda: M.catalogue_coverage(TOP, 3), V, r"outside the catalogue 0 .. 2"),
+    "coverage n_items float": (lambda: M.catalogue_coverage(TOP, 30.5), V, r"n_items must be a whole number"),
+    "coverage duplicate in a list": (lambda: M.catalogue_coverage(np.array([[1, 1]]), 5), V, r"more than once"),
+    "gini id beyond catalogue": (lambda: M.gini_index(np.array([[0, 7]]), 5), V, r"outside the catalogue"),
+    "gini negative id": (lambda: M.gini_index(np.array([[0, -3]]), 5), V, r"negative ids other than the padding -1"),
+    "novelty popularity above 1": (lambda: M.novelty(np.array([[0, 1]]), [0.5, 1.5]), V, r"item_popularity must be a 1-D array of shares"),
+    "novelty id beyond popularity": (lambda: M.novelty(np.array([[0, 5]]), [0.5, 0.5]), V, r"outside the catalogue"),
+    "diversity non-square similarity": (lambda: M.intra_list_diversity(np.array([[0, 1]]), np.ones((2, 3))), V, r"similarity must be a square"),
+    # ---- evaluation ----------------------------------------------------------------------
+    "evaluate model from another catalogue": (lambda: evaluate(Popularity().fit(data()), SPLIT), V, r"fitted on 3 users x 4 items, but the split has 40 x 30"),
+    "evaluate unknown ap_normalize": (lambda: evaluate(FITTED["Popularity"], SPLIT, ap_normalize="total"), V, r"ap_normalize must be one of"),
+    "evaluate metrics as a string": (lambda: evaluate(FITTED["Popularity"], SPLIT, metrics="ndcg"), V, r"metrics must be a list"),
+    "evaluate empty metrics": (lambda: evaluate(FITTED["Popularity"], SPLIT, metrics=[]), V, r"metrics is empty"),
+    "evaluate unknown metric": (lambda: evaluate(FITTED["Popularity"], SPLIT, metrics=["accuracy"]), V, r"unknown metric"),
+    "evaluate k=0": (lambda: evaluate(FITTED["Popularity"], SPLIT, k=0), V, r"k must be a whole number"),
+    "evaluate NaN threshold": (lambda: evaluate(FITTED["Popularity"], SPLIT, relevance_threshold=np.nan), V, r"relevance_threshold must be a finite number"),
+    "evaluate not fitted": (lambda: evaluate(Popularity(), SPLIT), NotFittedError, r"not fitted yet"),
+    "evaluate not a model": (lambda: evaluate("popularity", SPLIT), T, r"evaluate expects a fitted recsys_lite model"),
+    "evaluate sampled n_negatives 0": (lambda: evaluate(FITTED["Popularity"], SPLIT, sampled=True, n_negatives=0), V, r"n_negatives must be a whole number"),
+    "compare empty": (lambda: compare({}, SPLIT), V, r"models must be a non-empty dict"),
+    "relevant_matrix not a split": (lambda: relevant_matrix(WORLD), T, r"split must be a recsys_lite Split"),
+    "compare_and_record empty": (lambda: compare_and_record("00_introduction", {}, SPLIT), V, r"non-empty dict"),
+    "bootstrap empty": (lambda: bootstrap_interval([]), V, r"holds no number"),
+    # ---- group recommendation -------------------------------------------------------------------
+    "aggregate 1-D": (lambda: aggregate([1, 2, 3]), V, r"scores must be a non-empty \(members x items\)"),
+    "aggregate NaN": (lambda: aggregate([[1, np.nan]]), V, r"scores contain NaN"),
+    "aggregate unknown strategy": (lambda: aggregate([[1, 2]], "median"), V, r"strategy must be one of|unknown strategy"),
+    "group_ranking k=0": (lambda: group_ranking([[1, 2]], k=0), V, r"k must be a whole number"),
+    # ---- training loop -------------------------------------------------------------------
+    "train_loop patience 0": (lambda: train_loop(None, batches=list, loss=len, validate=float, epochs=1, learning_rate=0.1,
+                                                 weight_decay=0, patience=0), V, r"patience must be a whole number"),
+    "train_loop loss not callable": (lambda: train_loop(None, batches=list, loss=3, validate=float, epochs=1,
+                                                        learning_rate=0.1, weight_decay=0), T, r"loss must be a function"),
+    "seed_everything negative": (lambda: seed_everything(-1), V, r"seed must be a whole number >= 0"),
+}
+
+
+@pytest.mark.parametrize("call,error,message", CASES.values(), ids=CASES.keys())
+def test_bad_input_is_refused_with_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_matrix_covers_every_kind_of_bad_input():
+    """The kinds of bad input the library promises to refuse each have rows here."""
+    kinds = {"shape": ("2-D", "1-D", "shapes", "rows", "different shapes", "non-square"),
+             "NaN/inf": ("NaN", "inf"), "unknown or negative id": ("unknown", "negative", "padding", "beyond"),
+             "k < 1": ("k=0", "k=-1"), "empty": ("empty",), "dtype": ("string", "strings", "fractional", "float", "bool"),
+             "duplicates": ("duplicate",), "use before fit": ("before fit", "not fitted")}
+    for kind, words in kinds.items():
+        assert any(any(w in name for w in words) for name in CASES), kind
