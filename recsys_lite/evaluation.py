@@ -6,6 +6,13 @@ least ``relevance_threshold``). Rating models are also scored by RMSE and MAE on
 rating. The sampled protocol of the NCF paper (each relevant test item ranked among 99 items
 the user never interacted with) is opt-in and labelled as sampled in the output, because it
 can rank models differently from full ranking (Krichene & Rendle 2020).
+
+One split is one sample of users. `bootstrap_interval` puts a percentile bootstrap interval
+(resampling users) on a model's mean, and `paired_difference` on the difference between two
+models evaluated on the same split: each resample draws users and takes *both* models' values
+for the same users, so the interval reflects how consistently one beats the other, not how
+much users differ from each other. `compare(..., intervals=True, reference=name)` adds both to
+the table. A sentence in the book that says one model beats another rests on such an interval.
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import metrics as M
-from ._checks import flag, one_of, real_number, whole_number
+from ._checks import flag, fraction, one_of, real_number, whole_number
 from .models.base import Recommender
 from .split import Split, sample_negatives
 
@@ -31,10 +38,30 @@ class Evaluation:
     per_user: pd.DataFrame   # index: user id; one column per metric
     summary: pd.Series       # means over evaluated users, plus catalogue metrics and RMSE/MAE
     protocol: str
+    #: per test user: squared and absolute errors summed over their test ratings, and how many
+    #: (for models that predict ratings; None otherwise), so RMSE and MAE can be bootstrapped too
+    rating_errors: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v:.4f}" for k, v in self.summary.items())
         return f"Evaluation({self.protocol}: {values})"
+
+    def for_users(self, users) -> "Evaluation":
+        """The same evaluation on a subset of its users (for example newcomers, or the users of
+        another split), its means recomputed over them; catalogue-wide metrics (coverage,
+        novelty, Gini) are left out, since they describe every user's list together."""
+        users = pd.Index(np.unique(np.asarray(users)))
+        per_user = self.per_user.loc[self.per_user.index.intersection(users)]
+        errors = None if self.rating_errors is None else self.rating_errors.loc[self.rating_errors.index.intersection(users)]
+        if not len(per_user) and (errors is None or not len(errors)):
+            raise ValueError("users holds none of this evaluation's users.")
+        summary = per_user.mean().to_dict()
+        if errors is not None and len(errors):
+            n = errors["n"].sum()
+            summary.update(rmse=float(np.sqrt(errors["squared"].sum() / n)), mae=float(errors["absolute"].sum() / n))
+        summary["users"] = len(per_user)
+        return Evaluation(per_user, pd.Series(summary, name=self.summary.name),
+                          f"{self.protocol}; {len(users)} chosen users", errors)
 
 
 def relevant_matrix(split: Split, relevance_threshold: float | None = None) -> sp.csr_matrix:
@@ -117,38 +144,169 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
         protocol = (f"full ranking of {model.n_items_} items, "
                     f"{'training items excluded' if exclude_seen else 'training items kept'}, @{k}; {label_rel}")
     summary = {**per_user.mean().to_dict(), **summary}
-    rating = _rating_errors(model, split)
-    if rating:
-        summary.update(rating)
+    errors = _rating_errors(model, split)
+    if errors is not None:
+        n = errors["n"].sum()
+        summary.update({"rmse": float(np.sqrt(errors["squared"].sum() / n)), "mae": float(errors["absolute"].sum() / n)})
     summary["users"] = len(users)
-    return Evaluation(per_user, pd.Series(summary, name=type(model).__name__), protocol)
+    return Evaluation(per_user, pd.Series(summary, name=type(model).__name__), protocol, errors)
 
 
-def compare(models: dict, split: Split, **kwargs) -> pd.DataFrame:
-    """`evaluate` each fitted model on the same split; one row per model, one column per metric."""
+def evaluate_ratings(model: Recommender, split: Split) -> Evaluation:
+    """RMSE and MAE of a fitted rating model on every test rating, with the per-user errors
+    that `bootstrap_interval` and `paired_difference` resample; no ranking is computed (it is
+    the cheap half of `evaluate`, for rating-prediction comparisons)."""
+    if not isinstance(model, Recommender):
+        raise TypeError(f"evaluate_ratings expects a fitted recsys_lite model, got {type(model).__name__}.")
+    model._check_fitted()
+    if not isinstance(split, Split):
+        raise TypeError(f"evaluate_ratings expects a recsys_lite Split, got {type(split).__name__}.")
+    if (model.n_users_, model.n_items_) != (split.test.n_users, split.test.n_items):
+        raise ValueError(f"the model was fitted on {model.n_users_} users x {model.n_items_} items, but the split "
+                         f"has {split.test.n_users} x {split.test.n_items}: fit it on split.train.")
+    if split.test.n_ratings == 0:
+        raise ValueError("the split's test set has no ratings.")
+    errors = _rating_errors(model, split)
+    if errors is None:
+        raise ValueError(f"{type(model).__name__} ranks items but does not estimate ratings; use evaluate.")
+    n = errors["n"].sum()
+    summary = pd.Series({"rmse": float(np.sqrt(errors["squared"].sum() / n)), "mae": float(errors["absolute"].sum() / n),
+                         "users": len(errors)}, name=type(model).__name__)
+    return Evaluation(pd.DataFrame(index=errors.index), summary, "rating prediction on every test rating", errors)
+
+
+def compare(models: dict, split: Split, *, intervals: bool = False, reference: str | None = None,
+            n_resamples: int = 2000, **kwargs) -> pd.DataFrame:
+    """`evaluate` each fitted model on the same split; one row per model, one column per metric.
+
+    ``intervals=True`` adds, for each per-user metric (and RMSE/MAE), ``<metric>_low`` and
+    ``<metric>_high``: a 95 % bootstrap interval of the mean over users. ``reference`` (a key of
+    ``models``) adds ``<metric>_diff`` (this model minus the reference) with its paired 95 %
+    interval, ``<metric>_diff_low`` and ``<metric>_diff_high``. Other keyword arguments go to
+    `evaluate`.
+    """
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict of name -> fitted model.")
-    return summary_table({name: evaluate(model, split, **kwargs) for name, model in models.items()})
+    flag(intervals, "intervals")
+    if reference is not None and reference not in models:
+        raise ValueError(f"reference must be one of the models' names {list(models)}, got {reference!r}.")
+    evaluations = {name: evaluate(model, split, **kwargs) for name, model in models.items()}
+    return summary_table(evaluations, intervals=intervals, reference=reference, n_resamples=n_resamples)
 
 
-def summary_table(evaluations: dict) -> pd.DataFrame:
-    """The summaries of several `Evaluation` objects as one table (rows: their names); the
-    protocol, shared by all of them, is kept in ``table.attrs["protocol"]``."""
+def summary_table(evaluations: dict, *, intervals: bool = False, reference: str | None = None,
+                  n_resamples: int = 2000) -> pd.DataFrame:
+    """The summaries of several `Evaluation` objects as one table (rows: their names), with
+    intervals and paired differences as `compare` describes; the protocol, shared by all of
+    them, is kept in ``table.attrs["protocol"]``."""
     protocols = {e.protocol for e in evaluations.values()}
     if len(protocols) != 1:
         raise ValueError(f"the evaluations were made under different protocols: {sorted(protocols)}.")
     table = pd.DataFrame({name: e.summary for name, e in evaluations.items()}).T
+    if intervals or reference is not None:
+        first = next(iter(evaluations.values()))
+        metrics = list(first.per_user.columns) + ["rmse", "mae"]
+        for metric in metrics:
+            for name, e in evaluations.items():
+                if not _has(e, metric):
+                    continue
+                if intervals:
+                    table.loc[name, [f"{metric}_low", f"{metric}_high"]] = bootstrap_interval(
+                        e, metric, n_resamples=n_resamples)
+                if reference is not None and _has(evaluations[reference], metric):
+                    d = paired_difference(e, evaluations[reference], metric, n_resamples=n_resamples)
+                    table.loc[name, [f"{metric}_diff", f"{metric}_diff_low", f"{metric}_diff_high"]] = (
+                        d["difference"], d["low"], d["high"])
+        table.attrs["reference"] = reference
     table.attrs["protocol"] = protocols.pop()
     return table
 
 
-def _rating_errors(model: Recommender, split: Split) -> dict:
+# ---- uncertainty: resample users --------------------------------------------------------------
+def _has(evaluation: Evaluation, metric: str) -> bool:
+    if metric in ("rmse", "mae"):
+        return evaluation.rating_errors is not None
+    return metric in evaluation.per_user.columns
+
+
+def _per_user(evaluation: Evaluation, metric: str) -> pd.DataFrame:
+    """What to resample for a metric: (sum, count) per user, so every mean, RMSE and MAE
+    included, is Σ sums / Σ counts over the drawn users (then a square root for RMSE)."""
+    if metric in ("rmse", "mae"):
+        if evaluation.rating_errors is None:
+            raise ValueError(f"this model predicts no ratings, so it has no {metric}.")
+        e = evaluation.rating_errors
+        return pd.DataFrame({"sum": e["squared" if metric == "rmse" else "absolute"], "count": e["n"]})
+    if metric not in evaluation.per_user.columns:
+        raise ValueError(f"metric must be one of {list(evaluation.per_user.columns) + ['rmse', 'mae']}, got {metric!r}.")
+    v = evaluation.per_user[metric].dropna()
+    return pd.DataFrame({"sum": v, "count": 1.0})
+
+
+def _resampled(frames: list[pd.DataFrame], metric: str, n_resamples: int, seed: int) -> list[np.ndarray]:
+    """The metric of each frame on the same ``n_resamples`` bootstrap draws of their common users."""
+    users = frames[0].index
+    for f in frames[1:]:
+        users = users.intersection(f.index)
+    if not len(users):
+        raise ValueError("the evaluations share no user; nothing can be compared.")
+    draws = np.random.default_rng(seed).integers(0, len(users), (n_resamples, len(users)))
+    out = []
+    for f in frames:
+        sums, counts = f.loc[users, "sum"].to_numpy(), f.loc[users, "count"].to_numpy()
+        value = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+        out.append(np.sqrt(value) if metric == "rmse" else value)
+    return out
+
+
+def bootstrap_interval(evaluation: Evaluation, metric: str = "ndcg", *, n_resamples: int = 2000,
+                       level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of a model's ``metric`` over its users (test users for
+    RMSE and MAE), resampling users."""
+    if not isinstance(evaluation, Evaluation):
+        raise TypeError(f"evaluation must be an Evaluation (from evaluate), got {type(evaluation).__name__}.")
+    whole_number(n_resamples, "n_resamples", minimum=100)
+    level = fraction(level, "level")
+    (values,) = _resampled([_per_user(evaluation, metric)], metric, n_resamples, whole_number(seed, "seed", minimum=0))
+    alpha = (1 - level) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def paired_difference(a: Evaluation, b: Evaluation, metric: str = "ndcg", *, n_resamples: int = 2000,
+                      level: float = 0.95, seed: int = 0) -> dict:
+    """``metric`` of ``a`` minus that of ``b`` over the users both were evaluated on, with a paired
+    percentile bootstrap interval (each draw takes the same users for both). The difference is
+    significant at this level when the interval excludes 0."""
+    for name, e in (("a", a), ("b", b)):
+        if not isinstance(e, Evaluation):
+            raise TypeError(f"{name} must be an Evaluation (from evaluate), got {type(e).__name__}.")
+    if a.protocol != b.protocol:
+        raise ValueError(f"a and b were evaluated under different protocols:\n  {a.protocol}\n  {b.protocol}")
+    whole_number(n_resamples, "n_resamples", minimum=100)
+    level = fraction(level, "level")
+    fa, fb = _per_user(a, metric), _per_user(b, metric)
+    users = fa.index.intersection(fb.index)
+    va, vb = _resampled([fa, fb], metric, n_resamples, whole_number(seed, "seed", minimum=0))
+    point = [f.loc[users, "sum"].sum() / f.loc[users, "count"].sum() for f in (fa, fb)]
+    if metric == "rmse":
+        point = [np.sqrt(p) for p in point]
+    diff = va - vb
+    alpha = (1 - level) / 2
+    return {"difference": float(point[0] - point[1]), "low": float(np.quantile(diff, alpha)),
+            "high": float(np.quantile(diff, 1 - alpha)), "users": len(users)}
+
+
+def _rating_errors(model: Recommender, split: Split) -> pd.DataFrame | None:
+    """Per test user: squared and absolute errors summed over their test ratings, and the count."""
     t = split.test.ratings
     try:
         pred = model.predict(t["user"].to_numpy(), t["item"].to_numpy())
     except NotImplementedError:
-        return {}
-    return {"rmse": M.rmse(t["rating"], pred), "mae": M.mae(t["rating"], pred)}
+        return None
+    truth, pred = M._pair(t["rating"].to_numpy(), pred)   # the same checks as rmse/mae
+    err = pd.DataFrame({"user": t["user"].to_numpy(), "squared": (truth - pred) ** 2,
+                        "absolute": np.abs(truth - pred), "n": 1.0})
+    return err.groupby("user")[["squared", "absolute", "n"]].sum()
 
 
 def _sampled(model, split, rel, users, k, n_negatives, seed) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import write_atomic
-from .evaluation import evaluate, summary_table
+from .evaluation import _resampled, evaluate, summary_table
 from .models.base import Recommender
 from .split import Split
 
@@ -103,11 +103,14 @@ def _params(model: Recommender) -> dict | None:
         return None
 
 
-def compare_and_record(chapter: str, models: dict, split: Split) -> pd.DataFrame:
+def compare_and_record(chapter: str, models: dict, split: Split, *, intervals: bool = False,
+                       reference: str | None = None) -> pd.DataFrame:
     """Evaluate fitted ``models`` on ``split`` with the book's protocol (`evaluate` at k = 10,
     full ranking, training items excluded, every test item relevant) and record the result
     for the results page. Returns the comparison: one row per model, one column per metric,
-    plus ``fit_seconds``. Where recording is off (`results_dir`), only the table is returned."""
+    plus ``fit_seconds``, and intervals and paired differences as `compare` adds them with
+    ``intervals`` and ``reference``. Where recording is off (`results_dir`), only the table is
+    returned."""
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict of name -> fitted model.")
     for name, model in models.items():
@@ -115,8 +118,10 @@ def compare_and_record(chapter: str, models: dict, split: Split) -> pd.DataFrame
             raise TypeError(f"models[{name!r}] is a {type(model).__name__}, not a recsys_lite model.")
     folder = results_dir()
     notebook = chapter_notebook(chapter) if folder is not None else None
+    if reference is not None and reference not in models:
+        raise ValueError(f"reference must be one of the models' names {list(models)}, got {reference!r}.")
     evaluations = {name: evaluate(model, split, k=BOOK_K) for name, model in models.items()}
-    table = summary_table(evaluations)
+    table = summary_table(evaluations, intervals=intervals, reference=reference)
     table["fit_seconds"] = [getattr(m, "fit_seconds_", np.nan) for m in models.values()]
     if folder is None:
         return table
@@ -125,7 +130,7 @@ def compare_and_record(chapter: str, models: dict, split: Split) -> pd.DataFrame
         cls = type(model)
         rows.append({
             "name": name, "class": f"{cls.__module__}.{cls.__qualname__}", "params": _params(model),
-            "metrics": {m: _number(v) for m, v in ev.summary.items()},
+            "metrics": {m: _number(v) for m, v in ev.summary.items()},   # the summary: no intervals
             "fit_seconds": _number(table.loc[name, "fit_seconds"]),
             "per_user": {"users": ev.per_user.index.tolist(),
                          **{m: [_number(v) for v in ev.per_user[m]] for m in PER_USER}},
@@ -206,13 +211,13 @@ def model_rows(records: list[dict]) -> pd.DataFrame:
 
 
 def bootstrap_interval(values, *, n_resamples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of per-user values (NaN skipped)."""
+    """Percentile bootstrap interval of the mean of per-user values (NaN skipped); the same
+    resampling as `recsys_lite.evaluation.bootstrap_interval`, on stored values."""
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     if not len(v):
         raise ValueError("values holds no number; an interval needs at least one.")
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, len(v), (n_resamples, len(v)))].mean(axis=1)
+    (means,) = _resampled([pd.DataFrame({"sum": v, "count": 1.0})], "mean", n_resamples, seed)
     alpha = (1 - level) / 2
     return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
 

@@ -152,6 +152,26 @@ def kfold(data: Dataset, *, n_folds: int = 5, seed: int = 0, keep_known: bool = 
             for f in range(n_folds)]
 
 
+def truncate_history(split: Split, users, n: int) -> Split:
+    """The split with each of ``users``' training ratings cut to their first ``n`` by time (ties
+    in time broken by item id): the same users seen as newcomers with n ratings. Their test
+    ratings, and every other user's ratings, are unchanged; n = 0 removes their history."""
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a recsys_lite Split, got {type(split).__name__}.")
+    n = whole_number(n, "n", minimum=0)
+    users = np.unique(checks.ids(users, split.train.n_users, "users"))
+    r = split.train.ratings
+    u = r["user"].to_numpy()
+    order = np.lexsort((r["item"].to_numpy(), r["timestamp"].to_numpy()))
+    key = np.empty(len(r), dtype=np.int64)
+    key[order] = np.arange(len(r))
+    rank, _ = _rank_within_user(u, key)
+    keep = ~np.isin(u, users) | (rank < n)
+    train = split.train.with_ratings(r[keep], split.train.name)
+    return Split(train, split.test, f"{split.method}; {len(users)} users cut to their first {n} training ratings",
+                 split.dropped)
+
+
 def is_seen(seen: sp.csr_matrix, users, items) -> np.ndarray:
     """Elementwise: does ``seen`` hold a nonzero at (users[j], items[j])? ``users`` and ``items``
     are id arrays of the same shape (any shape); the answer has that shape. Vectorised lookup."""

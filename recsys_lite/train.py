@@ -19,6 +19,17 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def bpr_loss(positive, negative):
+    """Bayesian personalised ranking (Rendle et al. 2009): −mean log σ(s_ui − s_uj), for the scores
+    of interacted items i and of sampled items j the same users did not interact with."""
+    import torch
+
+    if positive.shape != negative.shape:
+        raise ValueError(f"positive and negative must have the same shape, got {tuple(positive.shape)} "
+                         f"and {tuple(negative.shape)}.")
+    return -torch.nn.functional.logsigmoid(positive - negative).mean()
+
+
 def train_loop(module, *, batches: Callable[[int], list], loss: Callable, validate: Callable[[], float],
                epochs: int, learning_rate: float, weight_decay: float, patience: int = 3,
                progress: bool = False, description: str = "training") -> list[dict]:

@@ -2,6 +2,11 @@
 
 A rendered web page has no kernel behind it, so every widget here is built on a plain
 function that returns a table or figure; the notebook shows that static output too.
+
+The widgets show their results in an `HTML` widget whose value is replaced on every change,
+not in an `Output` widget: capturing printed output into an `Output` widget goes through a
+path of the notebook executors (nbclient, used by the book build and the grader) that can wait
+forever for a message, and an HTML value is plain widget state that every frontend renders.
 """
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ import pandas as pd
 
 from . import _checks as checks
 from .data.dataset import Dataset
+
+
+def _html(*parts) -> str:
+    """Text and tables as one HTML fragment (tables via pandas, text escaped)."""
+    import html
+
+    return "".join(p.to_html(border=0, classes="rl-table") if isinstance(p, pd.DataFrame) else f"<p>{html.escape(str(p))}</p>"
+                   for p in parts)
 from .models.base import Recommender
 
 
@@ -46,29 +59,30 @@ def user_card(data: Dataset, user: int, models: dict, k: int = 10) -> tuple[pd.D
 
 
 def user_explorer(data: Dataset, models: dict, k: int = 10):
-    """A slider over original user ids that shows `user_card` for the chosen user."""
+    """A searchable box of original user ids that shows `user_card` for the chosen user."""
     import ipywidgets as w
-    from IPython.display import display
 
-    ids = data.users["user_id"].to_numpy()
-    slider = w.IntSlider(value=int(ids[0]), min=int(ids.min()), max=int(ids.max()),
-                         description="user id", continuous_update=False)
-    out = w.Output()
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    models, k = _models(models), checks.whole_number(k, "k")
+    ids = [str(i) for i in data.users["user_id"].to_numpy()]
+    box = w.Combobox(value=ids[0], options=ids, ensure_option=True, placeholder="type a user id",
+                     description="user id", continuous_update=False)
+    view = w.HTML()
 
     def show(change=None):
-        user = int(data.user_index([slider.value])[0])
+        if box.value not in ids:
+            view.value = _html(f"No user with id {box.value!r}: MovieLens ids run from {ids[0]} to {ids[-1]}.")
+            return
+        user = int(data.user_index([int(box.value)])[0])
         history, recommended = user_card(data, user, models, k)
-        with out:
-            out.clear_output(wait=True)
-            print(f"User {slider.value}: {int((data.ratings['user'] == user).sum())} training ratings; "
-                  "highest rated:")
-            display(history)
-            print("Recommended (seen items excluded):")
-            display(recommended)
+        n = int((data.ratings["user"] == user).sum())
+        view.value = _html(f"User {box.value}: {n} training ratings; highest rated:", history,
+                           "Recommended (seen items excluded):", recommended)
 
-    slider.observe(show, names="value")
+    box.observe(show, names="value")
     show()
-    return w.VBox([slider, out])
+    return w.VBox([box, view])
 
 
 def metric_table(ranked, relevant, k: int) -> pd.DataFrame:
@@ -94,7 +108,6 @@ def metrics_explorer(ranked, relevant, k: int = 5):
     added with the 'relevant but not recommended' counter.
     """
     import ipywidgets as w
-    from IPython.display import display
 
     ranked = list(ranked)
     boxes = [w.ToggleButton(value=item in relevant, description=f"{pos}. {item}",
@@ -102,22 +115,20 @@ def metrics_explorer(ranked, relevant, k: int = 5):
     missed = w.BoundedIntText(value=len(set(relevant) - set(ranked)), min=0, max=50,
                               description="relevant but not recommended", style={"description_width": "initial"})
     slider = w.IntSlider(value=k, min=1, max=len(ranked), description="k")
-    out = w.Output()
+    view = w.HTML()
 
     def show(change=None):
         chosen = {item for item, box in zip(ranked, boxes) if box.value}
         chosen |= {f"missed {j}" for j in range(missed.value)}
-        with out:
-            out.clear_output(wait=True)
-            if chosen:
-                display(metric_table(ranked, chosen, slider.value))
-            else:
-                print("Mark at least one item relevant: with nothing relevant most metrics are undefined.")
+        if chosen:
+            view.value = _html(metric_table(ranked, chosen, slider.value))
+        else:
+            view.value = _html("Mark at least one item relevant: with nothing relevant most metrics are undefined.")
 
     for control in (*boxes, missed, slider):
         control.observe(show, names="value")
     show()
-    return w.VBox([w.HBox(boxes, layout=w.Layout(flex_flow="row wrap")), missed, slider, out])
+    return w.VBox([w.HBox(boxes, layout=w.Layout(flex_flow="row wrap")), missed, slider, view])
 
 
 def neighbour_table(data: Dataset, sim: np.ndarray, user: int, k: int = 5) -> pd.DataFrame:
@@ -141,27 +152,25 @@ def neighbour_table(data: Dataset, sim: np.ndarray, user: int, k: int = 5) -> pd
 def knn_explorer(split, user: int = 0, measures=None):
     """Choose a similarity measure and k: see user-kNN's test RMSE and one user's neighbours."""
     import ipywidgets as w
-    from IPython.display import display
 
     from .metrics import rmse
     from .models.knn import UserKNN
     from .similarity import MEASURES
 
+    user = int(checks.ids([user], split.train.n_users, "user")[0])
     measure = w.Dropdown(options=list(measures or MEASURES), value="pearson", description="measure")
     k = w.IntSlider(value=40, min=1, max=100, description="k", continuous_update=False)
-    out = w.Output()
+    view = w.HTML()
     t = split.test.ratings
 
     def show(change=None):
         model = UserKNN(k=k.value, measure=measure.value).fit(split.train)
         error = rmse(t["rating"], model.predict(t["user"].to_numpy(), t["item"].to_numpy()))
-        with out:
-            out.clear_output(wait=True)
-            print(f"user-kNN, {measure.value}, k = {k.value}: test RMSE {error:.4f}")
-            print(f"user {split.train.users['user_id'].iloc[user]}'s nearest neighbours:")
-            display(neighbour_table(split.train, model.similarity_, user))
+        view.value = _html(f"user-kNN, {measure.value}, k = {k.value}: test RMSE {error:.4f}",
+                           f"user {split.train.users['user_id'].iloc[user]}'s nearest neighbours:",
+                           neighbour_table(split.train, model.similarity_, user))
 
     for control in (measure, k):
         control.observe(show, names="value")
     show()
-    return w.VBox([w.HBox([measure, k]), out])
+    return w.VBox([w.HBox([measure, k]), view])

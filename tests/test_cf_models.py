@@ -143,13 +143,17 @@ def brute_force_knn(data: Dataset, model, users, items):
     entity_ratings = ratings if by_user else ratings.T
     entity_rated = rated if by_user else rated.T
     means = np.array([row[mask].mean() if mask.any() else 0.0 for row, mask in zip(entity_ratings, entity_rated)])
+    b = model.fallback_
+    bias = b.global_mean_ + b.user_bias_[:, None] + b.item_bias_[None, :]      # users x items
+    entity_bias = bias if by_user else bias.T
     sim = np.maximum(model.similarity_, 0)
     estimates, scores = [], []
     for u, i in zip(users, items):
         e, c = (u, i) if by_user else (i, u)
         candidates = np.flatnonzero(entity_rated[:, c])
         s = sim[e, candidates]
-        r = entity_ratings[candidates, c] - means[candidates]
+        expected = means[candidates] if model.baseline == "mean" else entity_bias[candidates, c]
+        r = entity_ratings[candidates, c] - expected
         if len(candidates) > model.k:
             kth = np.sort(s)[::-1][model.k - 1]
             weight = np.where(s > kth, 1.0, 0.0)
@@ -160,7 +164,8 @@ def brute_force_knn(data: Dataset, model, users, items):
         num, den = (weight * s * r).sum(), (weight * s).sum()
         scores.append(den)
         if den > 0 and entity_rated[e].any():
-            estimates.append(np.clip(means[e] + num / den, 1, 5))
+            base = means[e] if model.baseline == "mean" else bias[u, i]
+            estimates.append(np.clip(base + num / den, 1, 5))
         else:
             estimates.append(model.fallback_.predict([u], [i])[0])
     return np.array(estimates), np.array(scores)
@@ -168,16 +173,18 @@ def brute_force_knn(data: Dataset, model, users, items):
 
 @pytest.mark.parametrize("Model", [UserKNN, ItemKNN])
 @pytest.mark.parametrize("measure", ["pearson", "jaccard"])
-def test_knn_matches_a_loop_over_neighbours(Model, measure):
+@pytest.mark.parametrize("baseline", ["mean", "bias"])
+def test_knn_matches_a_loop_over_neighbours(Model, measure, baseline):
     """Small k on a world with many exact ties (Jaccard, Pearson on two co-ratings): the vectorised
-    top-k must agree with the loop for predict, for ranking by rating and by similarity."""
+    top-k must agree with the loop for predict, for ranking by rating and by similarity, whether
+    neighbours predict deviations from their mean or from the bias baseline."""
     data, _ = simulate_world(n_users=40, n_items=30, density=0.3, seed=3)
     users, items = np.repeat(np.arange(40), 30), np.tile(np.arange(30), 40)
-    model = Model(k=3, measure=measure).fit(data)
+    model = Model(k=3, measure=measure, baseline=baseline).fit(data)
     estimates, scores = brute_force_knn(data, model, users, items)
     np.testing.assert_allclose(model.predict(users, items), estimates, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(model.score(np.arange(40)).ravel(), estimates, rtol=1e-10, atol=1e-10)
-    by_similarity = Model(k=3, measure=measure, ranking="similarity").fit(data)
+    by_similarity = Model(k=3, measure=measure, ranking="similarity", baseline=baseline).fit(data)
     np.testing.assert_allclose(by_similarity.score(np.arange(40)).ravel(), scores, rtol=1e-10, atol=1e-10)
     subset = np.array([5, 0, 17])   # scoring some users, in any order, gives their rows
     np.testing.assert_allclose(model.score(subset), model.score(np.arange(40))[subset])

@@ -1,6 +1,7 @@
 """evaluate(): the book's protocol (full ranking, seen items excluded), the opt-in sampled
 protocol, rating errors, and an oracle whose scores are known."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from recsys_lite import metrics as M
@@ -130,3 +131,68 @@ def test_recommend_with_scores_is_recommend_plus_score(split):
     np.testing.assert_array_equal(recs.items, model.recommend(users, k=4).items)
     np.testing.assert_allclose(scores, model.score(users))
     assert model.fit_seconds_ >= 0
+
+
+def test_intervals_and_paired_differences(split):
+    from recsys_lite.evaluation import bootstrap_interval, paired_difference
+    oracle = Oracle(test=split.test).fit(split.train)
+    pop = Popularity().fit(split.train)
+    bias = BiasBaseline().fit(split.train)
+    a, b = evaluate(oracle, split, k=5), evaluate(pop, split, k=5)
+    same = paired_difference(b, b, "ndcg")
+    assert same["difference"] == same["low"] == same["high"] == 0     # a model against itself
+    d = paired_difference(a, b, "ndcg")
+    assert d["difference"] == pytest.approx(a.summary["ndcg"] - b.summary["ndcg"])
+    assert 0 < d["low"] <= d["difference"] <= d["high"] and d["users"] == a.summary["users"]
+    lo, hi = bootstrap_interval(b, "ndcg")
+    assert lo < b.summary["ndcg"] < hi
+    e = evaluate(bias, split, k=5)
+    lo, hi = bootstrap_interval(e, "rmse")
+    assert lo < e.summary["rmse"] < hi
+    errors = e.rating_errors                       # per-user sums add up to the test RMSE
+    assert np.sqrt(errors["squared"].sum() / errors["n"].sum()) == pytest.approx(e.summary["rmse"])
+    assert errors["n"].sum() == split.test.n_ratings
+    # the paired interval by hand: the same users drawn for both models
+    rng = np.random.default_rng(0)
+    users = a.per_user.index
+    draws = rng.integers(0, len(users), (2000, len(users)))
+    va, vb = a.per_user["ndcg"].to_numpy()[draws].mean(1), b.per_user["ndcg"].to_numpy()[draws].mean(1)
+    assert d["low"] == pytest.approx(np.quantile(va - vb, 0.025))
+    with pytest.raises(ValueError, match="predicts no ratings"):
+        bootstrap_interval(evaluate(Oracle(test=split.test).fit(split.train), split), "rmse")
+    with pytest.raises(ValueError, match="different protocols"):
+        paired_difference(a, evaluate(pop, split, k=3))
+
+
+def test_compare_with_intervals_and_a_reference(split):
+    models = {"pop": Popularity().fit(split.train), "bias": BiasBaseline().fit(split.train)}
+    table = compare(models, split, k=5, metrics=["ndcg"], intervals=True, reference="pop")
+    assert (table["ndcg_low"] <= table["ndcg"]).all() and (table["ndcg"] <= table["ndcg_high"]).all()
+    assert table.loc["pop", "ndcg_diff"] == 0 and table.attrs["reference"] == "pop"
+    assert table.loc["bias", "ndcg_diff"] == pytest.approx(table.loc["bias", "ndcg"] - table.loc["pop", "ndcg"])
+    assert table.loc["bias", "rmse_low"] < table.loc["bias", "rmse"] < table.loc["bias", "rmse_high"]
+    with pytest.raises(ValueError, match="reference must be one of"):
+        compare(models, split, reference="nobody")
+
+
+def test_an_evaluation_restricted_to_some_users(split):
+    full = evaluate(BiasBaseline().fit(split.train), split, k=5)
+    some = full.per_user.index[:10]
+    part = full.for_users(some)
+    assert list(part.per_user.index) == list(some) and part.summary["users"] == 10
+    assert part.summary["ndcg"] == pytest.approx(full.per_user.loc[some, "ndcg"].mean())
+    e = full.rating_errors.loc[some]
+    assert part.summary["rmse"] == pytest.approx(np.sqrt(e["squared"].sum() / e["n"].sum()))
+    assert "coverage" not in part.summary and "10 chosen users" in part.protocol
+    with pytest.raises(ValueError, match="none of this evaluation's users"):
+        full.for_users([10_000])
+
+
+def test_evaluate_ratings_matches_evaluate(split):
+    from recsys_lite.evaluation import evaluate_ratings
+    model = BiasBaseline().fit(split.train)
+    fast, full = evaluate_ratings(model, split), evaluate(model, split)
+    assert fast.summary["rmse"] == pytest.approx(full.summary["rmse"]) and fast.summary["mae"] == pytest.approx(full.summary["mae"])
+    pd.testing.assert_frame_equal(fast.rating_errors, full.rating_errors)
+    with pytest.raises(ValueError, match="does not estimate ratings"):
+        evaluate_ratings(Oracle(test=split.test).fit(split.train), split)

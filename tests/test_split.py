@@ -122,3 +122,25 @@ def test_negatives_when_almost_everything_is_seen(world):
     assert sorted(neg[0]) == [3, 5, 7]
     with pytest.raises(ValueError, match="only 3 unseen items"):
         sample_negatives(csr.tocsr(), [0], n=4)
+
+
+def test_truncate_history_keeps_each_users_earliest_ratings(world):
+    from recsys_lite.split import truncate_history
+    split = random_split(world[0], seed=0)
+    newcomers = [3, 7, 11]
+    cut = truncate_history(split, newcomers, 2)
+    r, before = cut.train.ratings, split.train.ratings
+    for u in newcomers:
+        kept = r[r["user"] == u].sort_values(["timestamp", "item"])
+        first = before[before["user"] == u].sort_values(["timestamp", "item"]).head(2)
+        assert kept[["item", "timestamp"]].values.tolist() == first[["item", "timestamp"]].values.tolist()
+        # nothing later than the cut leaks in
+        assert kept["timestamp"].max() <= first["timestamp"].max()
+    others = ~before["user"].isin(newcomers)
+    assert len(r[~r["user"].isin(newcomers)]) == others.sum()          # everyone else untouched
+    assert cut.test is split.test and "3 users cut to their first 2" in cut.method
+    assert (truncate_history(split, newcomers, 0).train.ratings["user"].isin(newcomers)).sum() == 0
+    with pytest.raises(ValueError, match="n must be a whole number >= 0"):
+        truncate_history(split, newcomers, -1)
+    with pytest.raises(ValueError, match="unknown user id"):
+        truncate_history(split, [999], 2)

@@ -16,6 +16,14 @@ in the formulas because it is how they are usually written (with negative simila
 similarity, they share the remaining places equally, so an estimate never depends on the order in
 which the ratings happen to be stored.
 
+With ``baseline="bias"`` the neighbours predict the residual from the bias baseline instead of
+from the mean (Koren 2010, section 2.2): with b_ui = μ + b_u + b_i,
+
+    r̂_ui = b_ui + Σ_{v∈N} s_uv (r_vi − b_vi) / Σ_{v∈N} |s_uv|        (users; items alike)
+
+so a neighbour's rating counts only for how far it is from what the baseline expected: the
+item's own popularity (b_i) no longer leaks in through the neighbours.
+
 Fallback: when no neighbour exists (nobody similar rated the item, or the user rated nothing
 similar) the prediction is the bias baseline's μ + b_u + b_i, so every pair gets an estimate.
 
@@ -41,12 +49,13 @@ class _NeighbourhoodCF(Recommender):
     _by_user = True
 
     def __init__(self, *, k: int = 40, measure: str = "pearson", min_support: int = 1,
-                 shrinkage: float = 0.0, ranking: str = "rating"):
+                 shrinkage: float = 0.0, ranking: str = "rating", baseline: str = "mean"):
         self.k = k
         self.measure = measure
         self.min_support = min_support
         self.shrinkage = shrinkage
         self.ranking = ranking
+        self.baseline = baseline
 
     def _fit(self, train: Dataset) -> None:
         whole_number(self.k, "k")
@@ -55,20 +64,26 @@ class _NeighbourhoodCF(Recommender):
         one_of(self.ranking, "ranking", ("rating", "similarity"))
         whole_number(self.min_support, "min_support")
         real_number(self.shrinkage, "shrinkage", minimum=0)
+        one_of(self.baseline, "baseline", ("mean", "bias"))
+        self.fallback_ = BiasBaseline().fit(train)
         ratings = train.to_csr()
         # "entities" are what is compared (users or items); "contexts" the other side
         entity = ratings if self._by_user else ratings.T.tocsr()
         counts = np.diff(entity.indptr)
         sums = np.asarray(entity.sum(axis=1)).ravel()
         self.means_ = np.divide(sums, counts, out=np.zeros(len(counts)), where=counts > 0)
-        residual = sp.csr_matrix((entity.data - np.repeat(self.means_, counts), entity.indices, entity.indptr),
-                                 shape=entity.shape)
-        self.residuals_ = residual.T.tocsr()   # contexts x entities: who rated context c, and how far from their mean
+        if self.baseline == "mean":
+            expected = np.repeat(self.means_, counts)
+        else:
+            rows = np.repeat(np.arange(entity.shape[0]), counts)
+            users, items = (rows, entity.indices) if self._by_user else (entity.indices, rows)
+            expected = self._bias(users, items)
+        residual = sp.csr_matrix((entity.data - expected, entity.indices, entity.indptr), shape=entity.shape)
+        self.residuals_ = residual.T.tocsr()   # contexts x entities: who rated context c, and how far from expected
         sim = similarity(entity, self.measure, min_support=self.min_support, shrinkage=self.shrinkage)
         np.fill_diagonal(sim, 0.0)
         self.similarity_ = sim
         self.positive_similarity_ = np.maximum(sim, 0.0)   # only positive similarities pick neighbours
-        self.fallback_ = BiasBaseline().fit(train)
         # entities that have a mean (rated something): the others fall back to the baseline
         self.has_history_ = counts > 0
 
@@ -119,10 +134,16 @@ class _NeighbourhoodCF(Recommender):
             s = s[:, entities]
         return self._top_k_sums(s, residuals, with_residuals)
 
+    def _bias(self, users, items) -> np.ndarray:
+        b = self.fallback_
+        return b.global_mean_ + b.user_bias_[users] + b.item_bias_[items]
+
     def _estimate(self, num, den, entities, users, items) -> np.ndarray:
-        """Mean-centred estimates; the bias baseline where there is no neighbour (den = 0)."""
+        """Estimates from the neighbours' weighted deviations, added to the entity's mean (or to
+        the bias baseline); the bias baseline where there is no neighbour (den = 0)."""
         ok = (den > 0) & self.has_history_[entities]
-        rating = self.means_[entities] + np.divide(num, den, out=np.zeros_like(num, dtype=float), where=ok)
+        base = self.means_[entities] if self.baseline == "mean" else self._bias(users, items)
+        rating = base + np.divide(num, den, out=np.zeros_like(num, dtype=float), where=ok)
         if not ok.all():
             rating[~ok] = self.fallback_.predict(users[~ok], items[~ok])
         return np.clip(rating, *self.fallback_.rating_range_)

@@ -24,7 +24,11 @@ from .._checks import one_of, real_number, whole_number
 class BiasedMF(Recommender):
     """Biased matrix factorisation by ALS; ``embedding_size`` latent factors, ``reg`` = λ,
     ``reg_bias`` = λ_b. The defaults were chosen on a validation split carved from the book's
-    training data (scripts/benchmark_cf.py reports their 5-fold cross-validated RMSE)."""
+    training data (scripts/benchmark_cf.py reports their 5-fold cross-validated RMSE).
+
+    Start: user factors, then item factors, drawn from N(0, init_std²) by
+    ``np.random.default_rng(seed)``; biases 0. Each epoch solves every user, then every item, so
+    after one epoch ``user_factors_`` is one exact ridge step from the starting item factors."""
 
     def __init__(self, *, embedding_size: int = 10, reg: float = 15.0, reg_bias: float | None = 5.0,
                  epochs: int = 20, seed: int = 0, init_std: float = 0.1):
@@ -99,6 +103,9 @@ class ImplicitMF(Recommender):
     The sum runs over *all* cells, unobserved ones included, yet each half-step costs only the
     observed ones: x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ Yᵀ C_u p_u, and C_u − I is zero off the
     user's interactions. Scores x_uᵀ y_i rank items; there is no rating estimate.
+
+    Start: user factors, then item factors, drawn from N(0, init_std²) by
+    ``np.random.default_rng(seed)``; each epoch solves every user, then every item.
     """
 
     def __init__(self, *, embedding_size: int = 32, reg: float = 50.0, alpha: float = 5.0,

@@ -28,7 +28,7 @@ from torch import nn
 from .._checks import fraction, flag, one_of, real_number, whole_number
 from ..data.dataset import Dataset
 from ..split import is_seen
-from ..train import seed_everything, train_loop
+from ..train import bpr_loss, seed_everything, train_loop
 from .._atomic import write_atomic
 from .base import Recommender
 
@@ -133,7 +133,7 @@ class TwoTower(Recommender):
                 u, i, y = batch
                 return torch.mean((self.network_.rating(u, i) - y) ** 2)
             u, i, _, j = batch
-            return -torch.nn.functional.logsigmoid(self.network_.score(u, i) - self.network_.score(u, j)).mean()
+            return bpr_loss(self.network_.score(u, i), self.network_.score(u, j))
 
         val_negatives = negatives(users[val].numpy())
 
@@ -141,7 +141,7 @@ class TwoTower(Recommender):
             u, i = users[val], items[val]
             if self.loss == "mse":
                 return torch.sqrt(torch.mean((self.network_.rating(u, i).clamp(*self.rating_range_) - ratings[val]) ** 2))
-            return -torch.nn.functional.logsigmoid(self.network_.score(u, i) - self.network_.score(u, val_negatives)).mean()
+            return bpr_loss(self.network_.score(u, i), self.network_.score(u, val_negatives))
 
         self.history_ = train_loop(self.network_, batches=batches, loss=loss, validate=validate,
                                    epochs=self.epochs, learning_rate=self.learning_rate, weight_decay=self.reg,
