@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 # tools that run other tools (nbgrader runs alembic, kernels run python) find the venv's first
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test data lab env bench cv course samples grade clean clean-all
+.PHONY: book test data lab env bench cv course samples grade grades clean clean-all
 
 book: $(STAMP) data
 	$(BIN)/python scripts/book_cache.py
@@ -57,6 +57,10 @@ grade: $(STAMP) data
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder> (laid out as <folder>/<student>/<chapter>/<chapter>.ipynb)" >&2; exit 2; }
 	@test -f "$(COURSE)/nbgrader_config.py" || $(MAKE) course COURSE="$(COURSE)"
 	$(BIN)/python scripts/course.py grade "$(SUBMISSIONS)" --course "$(COURSE)" --out "$(COURSE)/grades.csv"
+
+# grades.csv again from the gradebook, e.g. after grading written answers by hand in formgrader
+grades: $(STAMP)
+	$(BIN)/python scripts/course.py export --course "$(COURSE)" --out "$(COURSE)/grades.csv"
 
 clean:
 	rm -rf _build course

@@ -3,6 +3,7 @@
     python scripts/course.py build   [--course DIR]              # make course
     python scripts/course.py samples DEST [--course DIR]         # make samples
     python scripts/course.py grade SUBMISSIONS [--course DIR] [--out CSV]   # make grade
+    python scripts/course.py export [--course DIR] [--out CSV]              # make grades
 
 `build` copies each notebook of notebooks/ into an nbgrader course folder (source/<chapter>/)
 and runs `nbgrader generate_assignment`, which writes the student version (solutions replaced
@@ -27,6 +28,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,17 +61,29 @@ CELL_TIMEOUT_S = 1800
 MIN_EXERCISES = 3
 
 
+def exercise_of(grade_id: str) -> str:
+    """The exercise a graded cell belongs to: ch2-ex1-check-p3 -> ch2-ex1, ch2-ex4-answer -> ch2-ex4."""
+    return re.sub(r"-(answer|check(-[a-z0-9_-]+)?)$", "", grade_id)
+
+
 def validate(notebook: dict, name: str = "notebook") -> list[str]:
     """What is wrong with a chapter's exercises (empty when nothing is). The convention:
-    an '## Exercises' section with at least three exercises; each a solution cell (nbgrader
-    solution, BEGIN/END SOLUTION markers, a known wrong answer in metadata.recsys_lite,
-    folded on the website by the hide-input tag) followed directly by its autograded check
-    cell (nbgrader grade, locked, points > 0, at least one assert, grade_id <id>-check)."""
+
+    an '## Exercises' section with at least three autograded exercises and one written answer.
+    An autograded exercise is a solution cell (nbgrader solution, BEGIN/END SOLUTION markers,
+    folded on the website by the hide-input tag; metadata.recsys_lite holding ``answers``, the
+    names the task asks for, ``wrong_answer``, a plausible wrong answer as a whole cell, and
+    optionally ``mistakes``, the common mistakes the task warns about) followed directly by one
+    or more autograded check cells, its graded parts (nbgrader grade, locked, points > 0, at
+    least one assert, grade_id <id>-check or <id>-check-<part>). A written answer is a markdown
+    cell that nbgrader grades by hand (solution and grade, points > 0, grade_id <id>-answer),
+    holding a model answer for the instructor.
+    """
     problems, cells = [], notebook.get("cells", [])
     if not any(c["cell_type"] == "markdown" and "## Exercises" in "".join(c["source"]) for c in cells):
         problems.append(f"{name}: no '## Exercises' section")
     seen_ids = set()
-    n_exercises = 0
+    n_auto = n_written = 0
     for i, cell in enumerate(cells):
         meta = cell.get("metadata", {}).get("nbgrader")
         if meta is None:
@@ -83,28 +97,59 @@ def validate(notebook: dict, name: str = "notebook") -> list[str]:
             problems.append(f"{where}: nbgrader schema_version must be 3")
         if not meta.get("solution"):
             continue
-        n_exercises += 1
+        if cell["cell_type"] == "markdown":
+            n_written += 1
+            if not meta.get("grade") or not (meta.get("points") or 0) > 0 or not (gid or "").endswith("-answer"):
+                problems.append(f"{where}: a written answer is graded by hand: grade=true, points > 0, grade_id <id>-answer")
+            continue
+        n_auto += 1
         source = "".join(cell["source"])
+        book = cell.get("metadata", {}).get("recsys_lite", {})
         if meta.get("grade") or "### BEGIN SOLUTION" not in source or "### END SOLUTION" not in source:
             problems.append(f"{where}: a solution cell needs grade=false and BEGIN/END SOLUTION markers")
-        if not cell.get("metadata", {}).get("recsys_lite", {}).get("wrong_answer"):
+        if not book.get("wrong_answer"):
             problems.append(f"{where}: no known wrong answer in metadata.recsys_lite.wrong_answer")
+        answers = book.get("answers")
+        if not (isinstance(answers, list) and answers and all(isinstance(a, str) and a.isidentifier() for a in answers)):
+            problems.append(f"{where}: metadata.recsys_lite.answers must list the names the task asks for")
+        for m in book.get("mistakes", []):
+            if not (isinstance(m, dict) and m.get("mistake") and m.get("source")):
+                problems.append(f"{where}: each of metadata.recsys_lite.mistakes needs 'mistake' and 'source'")
         if "hide-input" not in cell.get("metadata", {}).get("tags", []):
             problems.append(f"{where}: solution not folded on the website (tag hide-input)")
-        check = cells[i + 1] if i + 1 < len(cells) else None
-        cmeta = (check or {}).get("metadata", {}).get("nbgrader", {})
-        if not (check and check["cell_type"] == "code" and cmeta.get("grade") and not cmeta.get("solution")):
+        parts = []
+        for check in cells[i + 1:]:
+            cmeta = check.get("metadata", {}).get("nbgrader", {})
+            if not (check["cell_type"] == "code" and cmeta.get("grade") and not cmeta.get("solution")):
+                break
+            parts.append(check)
+            cid = cmeta.get("grade_id") or ""
+            if not cmeta.get("locked") or not (cmeta.get("points") or 0) > 0:
+                problems.append(f"{where}: its check cell {cid} must be locked and worth points > 0")
+            if "assert" not in "".join(check["source"]):
+                problems.append(f"{where}: its check cell {cid} asserts nothing")
+            if gid and exercise_of(cid) != exercise_of(gid) or not re.search(r"-check(-[a-z0-9_-]+)?$", cid):
+                problems.append(f"{where}: its check cell {cid} should be named {exercise_of(gid or '')}-check[-<part>]")
+        if not parts:
             problems.append(f"{where}: not followed by an autograded check cell")
-            continue
-        if not cmeta.get("locked") or not (cmeta.get("points") or 0) > 0:
-            problems.append(f"{where}: its check cell must be locked and worth points > 0")
-        if "assert" not in "".join(check["source"]):
-            problems.append(f"{where}: its check cell asserts nothing")
-        if gid and cmeta.get("grade_id") != gid.removesuffix("-answer") + "-check":
-            problems.append(f"{where}: its check cell should be named {gid.removesuffix('-answer')}-check")
-    if n_exercises < MIN_EXERCISES:
-        problems.append(f"{name}: {n_exercises} exercises; every chapter needs at least {MIN_EXERCISES}")
+    if n_auto < MIN_EXERCISES:
+        problems.append(f"{name}: {n_auto} autograded exercises; every chapter needs at least {MIN_EXERCISES}")
+    if n_written < 1:
+        problems.append(f"{name}: no written answer (a markdown cell graded by hand); every chapter needs one")
     return problems
+
+
+def check_cells(notebook: dict, grade_id: str) -> list[dict]:
+    """The graded parts (check cells) that follow an exercise's solution cell."""
+    cells = notebook["cells"]
+    i = next(j for j, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    parts = []
+    for check in cells[i + 1:]:
+        cmeta = check["metadata"].get("nbgrader", {})
+        if not (check["cell_type"] == "code" and cmeta.get("grade") and not cmeta.get("solution")):
+            break
+        parts.append(check)
+    return parts
 
 
 def chapters() -> list[str]:
@@ -157,9 +202,16 @@ def strip_book_metadata(notebook: dict) -> dict:
 
 
 def exercise_ids(notebook: dict) -> list[str]:
-    """grade_id of every solution cell (one per exercise), in order."""
+    """grade_id of every autograded exercise's solution cell, in order (written answers, graded
+    by hand, are `written_ids`)."""
     return [c["metadata"]["nbgrader"]["grade_id"] for c in notebook["cells"]
-            if c["metadata"].get("nbgrader", {}).get("solution")]
+            if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "code"]
+
+
+def written_ids(notebook: dict) -> list[str]:
+    """grade_id of every written answer (a markdown cell graded by hand), in order."""
+    return [c["metadata"]["nbgrader"]["grade_id"] for c in notebook["cells"]
+            if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "markdown"]
 
 
 def with_wrong_answers(notebook: dict, grade_ids=None) -> dict:
@@ -245,16 +297,25 @@ def grade(submissions: Path, out: Path, course: Path = COURSE, jobs: int | None 
         timings = list(pool.map(autograde, tasks))
     (course / "grading_times.json").write_text(json.dumps(
         {"jobs": jobs, "wall_seconds": time.perf_counter() - started, "submissions": timings}, indent=1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_grades(course, out)
-    by_exercise = out.with_name(out.stem + "_by_exercise.csv")
-    write_exercise_grades(course, by_exercise)
-    print(f"grades: {out}\nper exercise: {by_exercise}")
+    by_exercise = export(course, out)
     problems = [p for chapter, students in sorted(graded.items()) for student in students
                 for p in grading_problems(course, student, chapter)]
     if problems:
         raise SystemExit("grading did not run cleanly, so these grades say nothing about the work:\n- "
                          + "\n- ".join(problems))
+    return by_exercise
+
+
+def export(course: Path, out: Path) -> Path:
+    """Write grades.csv and <name>_by_exercise.csv from the gradebook (again after grading
+    written answers by hand in formgrader); returns the by-exercise file."""
+    if not (course / "gradebook.db").is_file():
+        raise SystemExit(f"{course / 'gradebook.db'} does not exist: nothing has been graded in {course} yet.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_grades(course, out)
+    by_exercise = out.with_name(out.stem + "_by_exercise.csv")
+    write_exercise_grades(course, by_exercise)
+    print(f"grades: {out}\nper exercise: {by_exercise}")
     return by_exercise
 
 
@@ -280,7 +341,9 @@ def grading_problems(course: Path, student: str, chapter: str) -> list[str]:
 
 def write_grades(course: Path, path: Path) -> None:
     """One row per student and chapter: the submission time and score, or "missing" for a
-    chapter the student did not submit (never a 0 that looks like a graded attempt)."""
+    chapter the student did not submit (never a 0 that looks like a graded attempt). Until the
+    written answers are graded by hand (formgrader), the status says so and the score counts
+    them as 0."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{(course / 'gradebook.db').resolve()}") as gb, open(path, "w", newline="") as f:
@@ -293,31 +356,42 @@ def write_grades(course: Path, path: Path) -> None:
                 except MissingEntry:
                     writer.writerow([student.id, assignment.name, "missing", "", "", assignment.max_score])
                     continue
-                writer.writerow([student.id, assignment.name, "graded", sub.timestamp.isoformat(sep=" ") if sub.timestamp else "",
-                                 sub.score, sub.max_score])
+                status = "needs grading by hand" if sub.needs_manual_grade else "graded"
+                writer.writerow([student.id, assignment.name, status,
+                                 sub.timestamp.isoformat(sep=" ") if sub.timestamp else "", sub.score, sub.max_score])
 
 
 def write_exercise_grades(course: Path, path: Path) -> None:
-    from nbgrader.api import Gradebook
+    """One row per student, chapter and graded cell: an autograded part of an exercise, or a
+    written answer, whose status says whether it still needs grading by hand."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{(course / 'gradebook.db').resolve()}") as gb, open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "assignment", "exercise", "score", "max_score"])
-        for assignment in gb.assignments:
-            for student in gb.students:
+        writer.writerow(["student_id", "assignment", "exercise", "part", "status", "score", "max_score"])
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            for student in sorted(gb.students, key=lambda s: s.id):
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
-                except Exception:  # nbgrader raises MissingEntry
+                except MissingEntry:
                     continue
                 for nb in sub.notebooks:
                     for g in sorted(nb.grades, key=lambda g: g.name):
-                        writer.writerow([student.id, assignment.name, g.name.removesuffix("-check"),
-                                         g.score, g.max_score])
+                        if g.needs_manual_grade:
+                            status = "needs grading by hand"
+                        elif g.manual_score is not None:
+                            status = "graded by hand"
+                        elif g.cell_type == "markdown":
+                            status = "left blank"          # nbgrader scores an untouched written answer 0
+                        else:
+                            status = "autograded"
+                        writer.writerow([student.id, assignment.name, exercise_of(g.name), g.name, status,
+                                         "" if g.needs_manual_grade else g.score, g.max_score])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/course.py")
-    parser.add_argument("command", choices=["build", "samples", "grade"])
+    parser.add_argument("command", choices=["build", "samples", "grade", "export"])
     parser.add_argument("folder", nargs="?", help="samples: where to write; grade: the submissions")
     parser.add_argument("--course", type=Path, default=COURSE)
     parser.add_argument("--out", type=Path, default=None, help="grades CSV (default COURSE/grades.csv)")
@@ -327,6 +401,8 @@ def main(argv=None) -> int:
         build(args.course)
     elif args.command == "samples":
         samples(Path(args.folder or args.course / "samples"), args.course)
+    elif args.command == "export":
+        export(args.course, args.out or args.course / "grades.csv")
     else:
         if not args.folder:
             parser.error("grade needs the submissions folder")

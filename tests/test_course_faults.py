@@ -30,11 +30,12 @@ def tiny_chapter(before_exercises="x = 1", answer="answer = x + 1"):
     for n in (1, 2, 3):
         solution = cell("code", f"### BEGIN SOLUTION\n{answer}\n### END SOLUTION",
                         grade_id=f"t-ex{n}-answer", solution=True)
-        solution["metadata"]["recsys_lite"] = {"wrong_answer": "answer = 0"}
+        solution["metadata"]["recsys_lite"] = {"answers": ["answer"], "wrong_answer": "answer = 0"}
         solution["metadata"]["tags"] = ["hide-input"]
         check = cell("code", "assert answer == 2, 'x plus one'", grade_id=f"t-ex{n}-check", grade=True,
                      locked=True, points=1)
         cells += [solution, check]
+    cells.append(cell("markdown", "A model answer.", grade_id="t-ex4-answer", solution=True, grade=True, points=1))
     cells.append(cell("markdown", "## References"))
     return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                         "language": "python"}}, "nbformat": 4, "nbformat_minor": 4}
@@ -73,7 +74,7 @@ def test_a_clean_run_grades_without_complaint_and_marks_missing_chapters(tiny_co
     course.write_grades(root, root / "grades.csv")
     with open(root / "grades.csv") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    assert rows["ada"]["status"] == "graded" and float(rows["ada"]["score"]) == 3 and rows["ada"]["submitted"]
+    assert rows["ada"]["status"] == "needs grading by hand" and float(rows["ada"]["score"]) == 3 and rows["ada"]["submitted"]
     assert rows["bea"]["status"] == "missing" and rows["bea"]["score"] == ""
 
 

@@ -148,3 +148,26 @@ def test_book_cache_is_emptied_when_the_library_changes(tmp_path, monkeypatch):
     monkeypatch.setattr(guard, "chapter_status", lambda: pd.DataFrame({"chapter": ["x"], "status": ["missing"]}))
     guard.main()
     assert not (tmp_path / ".jupyter_cache").exists()              # a chapter must run to write its record
+
+
+def test_a_stored_execution_is_what_the_book_build_finds(tmp_path, monkeypatch):
+    import nbformat
+    from jupyter_cache import get_cache
+    spec = importlib.util.spec_from_file_location("book_cache", REPO / "scripts" / "book_cache.py")
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    monkeypatch.setattr(guard, "BUILD", tmp_path)
+    monkeypatch.setattr(guard, "CACHE", tmp_path / ".jupyter_cache")
+    monkeypatch.setattr(guard, "STAMP", tmp_path / ".jupyter_cache.library")
+    path = tmp_path / "chapter.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    executed = nbformat.read(path, as_version=4)
+    executed.cells[0].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+    executed.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-01-01"}   # an executor's own timings
+    guard.store_execution(path, executed, 0.1)
+    cache = get_cache(str(tmp_path / ".jupyter_cache"))
+    record = cache.match_cache_notebook(nbformat.read(path, as_version=4))   # what myst-nb asks
+    _, merged = cache.merge_match_into_notebook(nbformat.read(path, as_version=4))
+    assert record is not None and merged.cells[0].outputs[0]["data"]["text/plain"] == "2"
