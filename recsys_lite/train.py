@@ -52,8 +52,8 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
             raise TypeError(f"{name} must be a function, got {type(fn).__name__}.")
     optimiser = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
     history, best, best_state, waited = [], np.inf, None, 0
-    bar = tqdm(range(epochs), desc=description, disable=not progress, leave=False)
-    for epoch in bar:
+    bar = tqdm(total=epochs, desc=description, disable=not progress, unit="epoch")
+    for epoch in range(epochs):
         module.train()
         total, count = 0.0, 0
         for batch in batches(epoch):
@@ -68,12 +68,19 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
             val = float(validate())
         history.append({"epoch": epoch + 1, "train_loss": total / max(count, 1), "val_loss": val})
         bar.set_postfix(train=f"{total / max(count, 1):.4f}", val=f"{val:.4f}")
+        bar.update(1)
         if val < best - 1e-5:
             best, best_state, waited = val, copy.deepcopy(module.state_dict()), 0
         else:
             waited += 1
             if waited >= patience:
+                bar.set_description(f"{description}: stopped early after {epoch + 1} epochs")
                 break
+    # Stopping early is success, not failure: end the bar full (a notebook bar closed short of
+    # its total turns red, which reads as an error).
+    bar.total = bar.n
+    bar.refresh()
+    bar.close()
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
