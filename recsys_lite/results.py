@@ -272,7 +272,8 @@ def plot_models(ranking: pd.DataFrame, rating: pd.DataFrame):
     """NDCG@10 with its interval, and RMSE, one bar per model; returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, max(3.0, 0.32 * max(len(ranking), len(rating), 1) + 1.2)))
+    rows = max(len(ranking), len(rating), 1)
+    fig, axes = plt.subplots(2, 1, figsize=(8, 2 * max(3.0, 0.3 * rows + 1.2)))     # stacked: readable on a phone
     if len(ranking):
         r = ranking.iloc[::-1]
         bounds = np.array([[float(x) for x in s.split(" – ")] for s in r["95% interval"]])
