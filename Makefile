@@ -14,11 +14,23 @@ STAMP  := $(VENV)/.installed
 # tools that run other tools (nbgrader runs alembic, kernels run python) find the venv's first
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test data lab env bench cv course samples grade grades clean clean-all
+.PHONY: book test data lab env bench cv browser-test course samples grade grades clean clean-all
 
+# EDITION=course builds the site for a graded term (no solutions, no model answers) into
+# _build/course/_build/html; the default edition folds the solutions; neither shows hidden tests
+EDITION ?= reader
 book: $(STAMP) data
 	$(BIN)/python scripts/book_cache.py
-	$(BIN)/jupyter-book build . -W -n --keep-going
+ifeq ($(EDITION),course)
+	RECSYS_LITE_EDITION=course $(BIN)/jupyter-book build . -W -n --keep-going --path-output _build/course
+else
+	RECSYS_LITE_EDITION=$(EDITION) $(BIN)/jupyter-book build . -W -n --keep-going
+endif
+
+# the website (both editions, if built) and JupyterLab in a real browser; run after make book
+browser-test: $(STAMP) data
+	scripts/browser_setup.sh
+	$(BIN)/python -m pytest browser_tests -p no:cacheprovider
 
 test: $(STAMP) data
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
@@ -26,8 +38,10 @@ test: $(STAMP) data
 data: $(STAMP)
 	$(BIN)/python -m recsys_lite.data fetch
 
+# readers' copies of the chapters (hidden tests removed) in lab/; their runs write no results records
 lab: $(STAMP) data
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python scripts/lab.py
+	RECSYS_LITE_RESULTS=off $(BIN)/jupyter lab lab
 
 bench: $(STAMP) data
 	$(BIN)/python scripts/benchmark.py

@@ -71,8 +71,8 @@ def validate(notebook: dict, name: str = "notebook") -> list[str]:
 
     an '## Exercises' section with at least three autograded exercises and one written answer.
     An autograded exercise is a solution cell (nbgrader solution, BEGIN/END SOLUTION markers,
-    folded on the website by the hide-input tag; metadata.recsys_lite holding ``answers``, the
-    names the task asks for, ``wrong_answer``, a plausible wrong answer as a whole cell, and
+    folded on the website, input and output, by the hide-cell tag; metadata.recsys_lite holding
+    ``answers``, the names the task asks for, ``wrong_answer``, a plausible wrong answer as a whole cell, and
     optionally ``mistakes``, the common mistakes the task warns about) followed directly by one
     or more autograded check cells, its graded parts (nbgrader grade, locked, points > 0, at
     least one assert, grade_id <id>-check or <id>-check-<part>). A written answer is a markdown
@@ -115,8 +115,8 @@ def validate(notebook: dict, name: str = "notebook") -> list[str]:
         for m in book.get("mistakes", []):
             if not (isinstance(m, dict) and m.get("mistake") and m.get("source")):
                 problems.append(f"{where}: each of metadata.recsys_lite.mistakes needs 'mistake' and 'source'")
-        if "hide-input" not in cell.get("metadata", {}).get("tags", []):
-            problems.append(f"{where}: solution not folded on the website (tag hide-input)")
+        if "hide-cell" not in cell.get("metadata", {}).get("tags", []):
+            problems.append(f"{where}: solution and its output not folded on the website (tag hide-cell)")
         parts = []
         for check in cells[i + 1:]:
             cmeta = check.get("metadata", {}).get("nbgrader", {})

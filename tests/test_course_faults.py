@@ -31,7 +31,7 @@ def tiny_chapter(before_exercises="x = 1", answer="answer = x + 1"):
         solution = cell("code", f"### BEGIN SOLUTION\n{answer}\n### END SOLUTION",
                         grade_id=f"t-ex{n}-answer", solution=True)
         solution["metadata"]["recsys_lite"] = {"answers": ["answer"], "wrong_answer": "answer = 0"}
-        solution["metadata"]["tags"] = ["hide-input"]
+        solution["metadata"]["tags"] = ["hide-cell"]
         check = cell("code", "assert answer == 2, 'x plus one'", grade_id=f"t-ex{n}-check", grade=True,
                      locked=True, points=1)
         cells += [solution, check]

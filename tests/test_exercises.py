@@ -107,7 +107,7 @@ def test_validator_catches_a_missing_check_cell():
     (lambda cell, check: cell["metadata"]["recsys_lite"].pop("answers"), "answers must list"),
     (lambda cell, check: cell["metadata"]["recsys_lite"].pop("wrong_answer"), "no known wrong answer"),
     (lambda cell, check: cell["metadata"]["recsys_lite"].update(mistakes=[{"source": "x = 1"}]), "needs 'mistake' and 'source'"),
-    (lambda cell, check: cell["metadata"].update(tags=[]), "hide-input"),
+    (lambda cell, check: cell["metadata"].update(tags=[]), "hide-cell"),
 ])
 def test_validator_catches_malformed_metadata(breakage, message):
     nb = load(NOTEBOOKS[0])
