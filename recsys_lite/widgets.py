@@ -174,3 +174,36 @@ def knn_explorer(split, user: int = 0, measures=None):
         control.observe(show, names="value")
     show()
     return w.VBox([w.HBox([measure, k]), view])
+
+
+def position_bias_table(relevance, rankings, decay: float, *, seed: int = 0) -> pd.DataFrame:
+    """For a position-based click model with examination (1/k)^decay: each item's true relevance,
+    its naive click-through rate and the inverse-propensity estimate, sorted by true relevance."""
+    from . import bias
+
+    relevance = np.asarray(relevance, dtype=float)
+    clicks = bias.simulate_clicks(relevance, rankings, decay, seed=seed)
+    table = pd.DataFrame({"true relevance": relevance,
+                          "naive click rate": bias.naive_ctr(clicks, rankings, len(relevance)),
+                          "IPS estimate": bias.ips_ctr(clicks, rankings, len(relevance), decay)})
+    table.index.name = "item"
+    return table.sort_values("true relevance", ascending=False)
+
+
+def position_bias_explorer(relevance, rankings, *, seed: int = 0):
+    """A slider for the decay of the examination probability, and the table of
+    `position_bias_table`, with the mean absolute error of both estimates."""
+    import ipywidgets as w
+
+    slider = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="decay")
+    view = w.HTML()
+
+    def show(change=None):
+        table = position_bias_table(relevance, rankings, slider.value, seed=seed)
+        error = (table[["naive click rate", "IPS estimate"]].sub(table["true relevance"], axis=0)).abs().mean()
+        view.value = _html(f"mean absolute error: naive {error['naive click rate']:.3f}, "
+                           f"IPS {error['IPS estimate']:.3f}", table.round(3))
+
+    slider.observe(show, names="value")
+    show()
+    return w.VBox([slider, view])

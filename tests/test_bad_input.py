@@ -22,6 +22,8 @@ from recsys_lite.results import bootstrap_interval, compare_and_record
 from recsys_lite.split import (is_seen, kfold, leave_last_out, per_user_split, random_split, sample_negatives,
                                temporal_split)
 from recsys_lite.train import seed_everything, train_loop
+from recsys_lite import attacks as A, bias as B, fairness as F
+from recsys_lite.models.bpr import BPRMF
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -188,6 +190,51 @@ CASES = {
     "train_loop loss not callable": (lambda: train_loop(None, batches=list, loss=3, validate=float, epochs=1,
                                                         learning_rate=0.1, weight_decay=0), T, r"loss must be a function"),
     "seed_everything negative": (lambda: seed_everything(-1), V, r"seed must be a whole number >= 0"),
+    # ---- attacks ----------------------------------------------------------------------------
+    "inject_profiles negative size": (lambda: A.inject_profiles(WORLD, 0, n_profiles=-1), V, r"n_profiles must be a whole number >= 1"),
+    "inject_profiles negative fillers": (lambda: A.inject_profiles(WORLD, 0, filler_size=-3), V, r"filler_size must be a whole number >= 0"),
+    "inject_profiles padding target": (lambda: A.inject_profiles(WORLD, -1), V, r"unknown target id.*-1"),
+    "inject_profiles unknown kind": (lambda: A.inject_profiles(WORLD, 0, kind="segment"), V, r"kind must be one of"),
+    "inject_profiles too many fillers": (lambda: A.inject_profiles(WORLD, 0, filler_size=30), V, r"filler_size=30 is more than"),
+    "inject_profiles not a dataset": (lambda: A.inject_profiles(GOOD, 0), T, r"data must be a recsys_lite Dataset"),
+    "hit_ratio empty users": (lambda: A.hit_ratio(FITTED["BiasedMF"], [], 0), V, r"users is empty"),
+    "hit_ratio unknown item": (lambda: A.hit_ratio(FITTED["BiasedMF"], [0], 99), V, r"unknown item id"),
+    "degree_of_similarity k=0": (lambda: A.degree_of_similarity(WORLD, k=0), V, r"k must be a whole number"),
+    "flag_outliers NaN": (lambda: A.flag_outliers([1.0, np.nan]), V, r"score must be a non-empty 1-D array of finite"),
+    "flag_outliers z negative": (lambda: A.flag_outliers([1.0, 2.0], z=-1), V, r"z must be a finite number > 0"),
+    # ---- bias -------------------------------------------------------------------------------
+    "ips propensity 0": (lambda: B.ips_estimate([1.0], [0.0], 10), V, r"propensities must be probabilities in \(0, 1\]"),
+    "ips propensity above 1": (lambda: B.ips_estimate([1.0], [1.5], 10), V, r"propensities must be probabilities"),
+    "ips too few pairs": (lambda: B.ips_estimate([1.0, 2.0], [0.5, 0.5], 1), V, r"n_pairs=1 is fewer than the 2 observed"),
+    "ips shapes differ": (lambda: B.ips_estimate([1.0, 2.0], [0.5], 10), V, r"propensities must have one entry per error"),
+    "snips empty": (lambda: B.snips_estimate([], []), V, r"errors must be a non-empty 1-D array"),
+    "naive NaN": (lambda: B.naive_estimate([1.0, np.nan]), V, r"errors must be a non-empty 1-D array of finite"),
+    "penalise weight above 1": (lambda: B.penalise_popularity(np.zeros((2, 3)), [1, 2, 3], 1.5), V, r"weight must be a finite number >= 0 and <= 1"),
+    "penalise popularity negative": (lambda: B.penalise_popularity(np.zeros((2, 3)), [1, -2, 3], 0.1), V, r"popularity must be .* >= 0"),
+    "penalise k=0": (lambda: B.penalise_popularity(np.zeros((2, 3)), [1, 2, 3], 0.1, k=0), V, r"k must be a whole number"),
+    "guarantee minimum above k": (lambda: B.guarantee_share(np.zeros((2, 3)), np.array([True, False, True]), 2, 3), V, r"minimum=3 cannot exceed k=2"),
+    "guarantee protected not bool": (lambda: B.guarantee_share(np.zeros((2, 3)), [1, 0, 1], 2, 1), V, r"protected must be a boolean array"),
+    "guarantee scores +inf": (lambda: B.guarantee_share(np.array([[np.inf, 0, 0]]), np.array([True, False, True]), 2, 1), V, r"scores must be a 2-D array .* of finite scores"),
+    "examination negative decay": (lambda: B.examination(5, -1.0), V, r"decay must be a finite number >= 0"),
+    "simulate_clicks relevance above 1": (lambda: B.simulate_clicks([0.5, 1.2], [[0, 1]], 1.0), V, r"relevance must be a 1-D array of probabilities"),
+    "simulate_clicks unknown item": (lambda: B.simulate_clicks([0.5, 0.2], [[0, 2]], 1.0), V, r"unknown ranking id\(s\) 2"),
+    "naive_ctr clicks not 0/1": (lambda: B.naive_ctr([[2, 0]], [[0, 1]], 2), V, r"clicks must be a 0/1 array"),
+    # ---- fairness ---------------------------------------------------------------------------
+    "group_report shapes differ": (lambda: F.group_report([0.1, 0.2], ["a"]), V, r"values and groups must be 1-D arrays of the same"),
+    "group_report one group": (lambda: F.group_report([0.1, 0.2], ["a", "a"]), V, r"at least two groups"),
+    "group_report level 1.5": (lambda: F.group_report([0.1, 0.2], ["a", "b"], level=1.5), V, r"level must be a fraction"),
+    "group_report inf": (lambda: F.group_report([0.1, np.inf], ["a", "b"]), V, r"values must be finite"),
+    "exposure_share float lists": (lambda: F.exposure_share(np.zeros((2, 2)), np.array([True, False])), V, r"recommended must be a 2-D integer array"),
+    "exposure_share unknown item": (lambda: F.exposure_share(np.array([[0, 5]]), np.array([True, False])), V, r"unknown recommended id"),
+    "long_tail all zero": (lambda: F.long_tail([0, 0, 0]), V, r"not all zero"),
+    # ---- BPR / APR ----------------------------------------------------------------------------
+    "BPRMF epsilon negative": (lambda: BPRMF(epsilon=-0.1, epochs=1).fit(SPLIT.train), V, r"epsilon must be a finite number >= 0"),
+    "BPRMF perturbed before fit": (lambda: BPRMF().perturbed(0.5, SPLIT.train), NotFittedError, r"not fitted yet"),
+    "BPRMF perturbed other data": (lambda: BPRMF(epochs=1).fit(SPLIT.train).perturbed(0.5, data()), V, r"train must be the Dataset the model was fitted on"),
+    "BiasedMF unknown weight column": (lambda: BiasedMF(weight_column="ips").fit(SPLIT.train), V, r"weight_column must name a column"),
+    "BiasedMF zero weights": (lambda: BiasedMF(weight_column="w").fit(SPLIT.train.with_ratings(SPLIT.train.ratings.assign(w=0.0))), V, r"must hold finite numbers > 0"),
+    "ImplicitMF negative missing weights": (lambda: ImplicitMF(missing_weight_column="m").fit(
+        Dataset(SPLIT.train.ratings, SPLIT.train.users, SPLIT.train.items.assign(m=-1.0))), V, r"must hold finite numbers >= 0"),
 }
 
 

@@ -14,6 +14,7 @@ product, the systems from one batched `np.linalg.solve`. No loop runs over ratin
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from ..data.dataset import Dataset
@@ -28,16 +29,22 @@ class BiasedMF(Recommender):
 
     Start: user factors, then item factors, drawn from N(0, init_std²) by
     ``np.random.default_rng(seed)``; biases 0. Each epoch solves every user, then every item, so
-    after one epoch ``user_factors_`` is one exact ridge step from the starting item factors."""
+    after one epoch ``user_factors_`` is one exact ridge step from the starting item factors.
+
+    ``weight_column`` names a column of the training ratings holding a weight w_ui > 0 per rating;
+    the squared errors (and the global mean) are then weighted, Σ w_ui (r_ui − r̂_ui)² + penalties.
+    Inverse propensities make this the IPS-weighted MF of Schnabel et al. (2016); scale them to
+    mean 1 so that ``reg`` keeps its meaning."""
 
     def __init__(self, *, embedding_size: int = 10, reg: float = 15.0, reg_bias: float | None = 5.0,
-                 epochs: int = 20, seed: int = 0, init_std: float = 0.1):
+                 epochs: int = 20, seed: int = 0, init_std: float = 0.1, weight_column: str | None = None):
         self.embedding_size = embedding_size
         self.reg = reg
         self.reg_bias = reg_bias
         self.epochs = epochs
         self.seed = seed
         self.init_std = init_std
+        self.weight_column = weight_column
 
     def _fit(self, train: Dataset) -> None:
         f = whole_number(self.embedding_size, "embedding_size")
@@ -50,32 +57,34 @@ class BiasedMF(Recommender):
         r = train.ratings
         users, items = r["user"].to_numpy(), r["item"].to_numpy()
         y = r["rating"].to_numpy(dtype=float)
-        self.global_mean_ = float(y.mean())
+        w = _weights(r, self.weight_column)
+        self.global_mean_ = float(np.average(y, weights=w))
         self.rating_range_ = (float(y.min()), float(y.max()))
         residual = y - self.global_mean_
         by_user = sp.csr_matrix((residual, (users, items)), shape=(self.n_users_, self.n_items_))
         by_item = by_user.T.tocsr()
+        weight_by_user = sp.csr_matrix((w, (users, items)), shape=(self.n_users_, self.n_items_))
+        weight_by_item = weight_by_user.T.tocsr()
         p = rng.normal(0, self.init_std, (self.n_users_, f))
         q = rng.normal(0, self.init_std, (self.n_items_, f))
         b_u, b_i = np.zeros(self.n_users_), np.zeros(self.n_items_)
         self.history_ = []
         for _ in range(self.epochs):
-            p, b_u = self._half_step(by_user, q, b_i)
-            q, b_i = self._half_step(by_item, p, b_u)
+            p, b_u = self._half_step(by_user, weight_by_user, q, b_i)
+            q, b_i = self._half_step(by_item, weight_by_item, p, b_u)
             pred = (p[users] * q[items]).sum(axis=1) + b_u[users] + b_i[items]
-            self.history_.append(float(np.sqrt(np.mean((residual - pred) ** 2))))
+            self.history_.append(float(np.sqrt(np.average((residual - pred) ** 2, weights=w))))
         self.user_factors_, self.item_factors_ = p, q
         self.user_bias_, self.item_bias_ = b_u, b_i
 
-    def _half_step(self, ratings: sp.csr_matrix, other: np.ndarray, other_bias: np.ndarray):
-        """Solve every row's ridge regression given the other side's factors and biases."""
+    def _half_step(self, ratings: sp.csr_matrix, weights: sp.csr_matrix, other: np.ndarray, other_bias: np.ndarray):
+        """Solve every row's (weighted) ridge regression given the other side's factors and biases.
+        ``weights`` has the sparsity pattern of ``ratings`` (all ones unless ``weight_column``)."""
         n, f1 = ratings.shape[0], other.shape[1] + 1
         z = np.hstack([other, np.ones((other.shape[0], 1))])            # (m, f+1)
-        rated = ratings.copy()
-        rated.data[:] = 1.0
-        gram = (rated @ np.einsum("ma,mb->mab", z, z).reshape(len(z), -1)).reshape(n, f1, f1)
-        target = sp.csr_matrix((ratings.data - other_bias[ratings.indices], ratings.indices, ratings.indptr),
-                               shape=ratings.shape)
+        gram = (weights @ np.einsum("ma,mb->mab", z, z).reshape(len(z), -1)).reshape(n, f1, f1)
+        target = sp.csr_matrix((weights.data * (ratings.data - other_bias[ratings.indices]), ratings.indices,
+                                ratings.indptr), shape=ratings.shape)
         rhs = target @ z                                                  # (n, f+1)
         penalty = np.diag([self.reg] * (f1 - 1) + [self.reg if self.reg_bias is None else self.reg_bias])
         solution = np.linalg.solve(gram + penalty, rhs[..., None])[..., 0]
@@ -89,6 +98,32 @@ class BiasedMF(Recommender):
         est = (self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
                + (self.user_factors_[users] * self.item_factors_[items]).sum(axis=1))
         return np.clip(est, *self.rating_range_)
+
+
+def _weights(ratings, column: str | None) -> np.ndarray:
+    """Each rating's weight: ones, or the named column of the ratings (finite, > 0)."""
+    if column is None:
+        return np.ones(len(ratings))
+    if not isinstance(column, str) or column not in ratings.columns:
+        raise ValueError(f"weight_column must name a column of the training ratings, got {column!r} "
+                         f"(the columns are {list(ratings.columns)}).")
+    w = pd.to_numeric(ratings[column], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(w) & (w > 0)).all():
+        raise ValueError(f"the weight column {column!r} must hold finite numbers > 0 for every rating.")
+    return w
+
+
+def _missing_weights(items, column: str | None) -> np.ndarray:
+    """Each item's weight on the cells without interaction: ones, or a column of the item table."""
+    if column is None:
+        return np.ones(len(items))
+    if not isinstance(column, str) or column not in items.columns:
+        raise ValueError(f"missing_weight_column must name a column of the item table, got {column!r} "
+                         f"(the columns are {list(items.columns)}).")
+    m = pd.to_numeric(items[column], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(m) & (m >= 0)).all():
+        raise ValueError(f"the item column {column!r} must hold finite numbers >= 0 for every item.")
+    return m
 
 
 class ImplicitMF(Recommender):
@@ -106,10 +141,17 @@ class ImplicitMF(Recommender):
 
     Start: user factors, then item factors, drawn from N(0, init_std²) by
     ``np.random.default_rng(seed)``; each epoch solves every user, then every item.
+
+    ``missing_weight_column`` names a column of the item table holding a weight m_i >= 0 that
+    replaces the 1 of every cell without interaction (and is added to α · r_ui where there is
+    one): an item the user was unlikely to have been shown then counts less as a negative, as in
+    He et al.'s (2016) item-weighted missing data. The half-steps stay exact:
+    Σ_i m_i y_i y_iᵀ = Yᵀ diag(m) Y for users, and m_i Σ_u x_u x_uᵀ for item i.
     """
 
     def __init__(self, *, embedding_size: int = 32, reg: float = 50.0, alpha: float = 5.0,
-                 confidence: str = "binary", epochs: int = 15, seed: int = 0, init_std: float = 0.1):
+                 confidence: str = "binary", epochs: int = 15, seed: int = 0, init_std: float = 0.1,
+                 missing_weight_column: str | None = None):
         self.embedding_size = embedding_size
         self.reg = reg
         self.alpha = alpha
@@ -117,6 +159,7 @@ class ImplicitMF(Recommender):
         self.epochs = epochs
         self.seed = seed
         self.init_std = init_std
+        self.missing_weight_column = missing_weight_column
 
     def _fit(self, train: Dataset) -> None:
         one_of(self.confidence, "confidence", ("rating", "binary"))
@@ -128,19 +171,27 @@ class ImplicitMF(Recommender):
         rng = np.random.default_rng(whole_number(self.seed, "seed", minimum=0))
         strength = train.to_csr(binary=self.confidence == "binary")
         extra = sp.csr_matrix((self.alpha * strength.data, strength.indices, strength.indptr), shape=strength.shape)
+        m = _missing_weights(train.items, self.missing_weight_column)
+        ones = np.ones(self.n_users_)
         x = rng.normal(0, self.init_std, (self.n_users_, f))
         y = rng.normal(0, self.init_std, (self.n_items_, f))
         for _ in range(self.epochs):
-            x = self._half_step(extra, y)
-            y = self._half_step(extra.T.tocsr(), x)
+            x = self._half_step(extra, y, row_weight=ones, other_weight=m)
+            y = self._half_step(extra.T.tocsr(), x, row_weight=m, other_weight=ones)
         self.user_factors_, self.item_factors_ = x, y
 
-    def _half_step(self, extra: sp.csr_matrix, other: np.ndarray) -> np.ndarray:
+    def _half_step(self, extra: sp.csr_matrix, other: np.ndarray, *, row_weight: np.ndarray,
+                   other_weight: np.ndarray) -> np.ndarray:
+        """Solve every row given the other side. A cell without interaction weighs
+        row_weight[row] · other_weight[column] (one of the two is all ones); a cell with one
+        weighs that plus ``extra`` (α · strength)."""
         n, f = extra.shape[0], other.shape[1]
         outer = np.einsum("ma,mb->mab", other, other).reshape(len(other), -1)
-        gram = (other.T @ other)[None] + (extra @ outer).reshape(n, f, f) + self.reg * np.eye(f)
-        confidence = sp.csr_matrix((extra.data + 1.0, extra.indices, extra.indptr), shape=extra.shape)
-        rhs = confidence @ other                      # Σ_{i ∈ R(u)} c_ui y_i  (p_ui = 1 there, 0 elsewhere)
+        missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
+        gram = row_weight[:, None, None] * missing[None] + (extra @ outer).reshape(n, f, f) + self.reg * np.eye(f)
+        pattern = sp.csr_matrix((np.ones_like(extra.data), extra.indices, extra.indptr), shape=extra.shape)
+        # Σ_{j ∈ R(row)} c_rj o_j, with c_rj = (missing weight of the cell) + extra_rj; p = 1 there, 0 elsewhere
+        rhs = row_weight[:, None] * (pattern @ (other * other_weight[:, None])) + extra @ other
         return np.linalg.solve(gram, rhs[..., None])[..., 0]
 
     def _score(self, users):
