@@ -109,15 +109,17 @@ def inject_profiles(data: Dataset, target: int, *, kind: str = "average", n_prof
 
 def hit_ratio(model, users, item: int, k: int = 10) -> float:
     """The fraction of ``users`` whose top-``k`` list (seen items excluded) contains ``item``."""
-    users = checks.ids(users, getattr(model, "n_users_", 0) or 1, "users", allow_empty=False)
-    item = int(checks.ids([item], getattr(model, "n_items_", 0) or 1, "item")[0])
+    model._check_fitted()
+    users = checks.ids(users, model.n_users_, "users", allow_empty=False)
+    item = int(checks.ids([item], model.n_items_, "item")[0])
     return float((model.recommend(users, k=k).items == item).any(axis=1).mean())
 
 
 def prediction_shift(before, after, users, item: int) -> float:
     """Mean change of the predicted rating of ``item`` for ``users`` from model ``before`` (fitted
     on clean data) to model ``after`` (fitted on poisoned data); both must estimate ratings."""
-    users = checks.ids(users, getattr(before, "n_users_", 0) or 1, "users", allow_empty=False)
+    before._check_fitted()
+    users = checks.ids(users, before.n_users_, "users", allow_empty=False)
     items = np.full(len(users), item)
     return float(np.mean(after.predict(users, items) - before.predict(users, items)))
 

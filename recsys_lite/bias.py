@@ -28,7 +28,7 @@ def _lists(recommended) -> np.ndarray:
     return lists
 
 
-def _popularity(popularity, n_items=None) -> np.ndarray:
+def _popularity(popularity) -> np.ndarray:
     pop = np.asarray(popularity, dtype=float)
     if pop.ndim != 1 or not pop.size or not np.isfinite(pop).all() or (pop < 0).any():
         raise ValueError("popularity must be a non-empty 1-D array of finite numbers >= 0, one per item.")
@@ -61,11 +61,11 @@ def popularity_lift(recommended, history, popularity) -> np.ndarray:
     return average_popularity(lists, pop) / own - 1.0
 
 
-def _scores(scores, name="scores") -> np.ndarray:
+def _scores(scores) -> np.ndarray:
     s = np.asarray(scores, dtype=float)
     if s.ndim != 2 or not s.size or np.isnan(s).any() or np.isposinf(s).any():
-        raise ValueError(f"{name} must be a 2-D array (users x items) of finite scores; -inf marks an item "
-                         f"never to recommend (e.g. one already seen).")
+        raise ValueError("scores must be a 2-D array (users x items) of finite scores; -inf marks an item "
+                         "never to recommend (e.g. one already seen).")
     return s
 
 
@@ -122,11 +122,16 @@ def guarantee_share(scores, protected, k: int, minimum: int):
 
 
 # ---- selection bias ----------------------------------------------------------------------------
-def _errors_and_propensities(errors, propensities):
+def _errors(errors) -> np.ndarray:
     e = np.asarray(errors, dtype=float)
-    p = np.asarray(propensities, dtype=float)
     if e.ndim != 1 or not e.size or not np.isfinite(e).all():
         raise ValueError("errors must be a non-empty 1-D array of finite numbers (one per observed pair).")
+    return e
+
+
+def _errors_and_propensities(errors, propensities):
+    e = _errors(errors)
+    p = np.asarray(propensities, dtype=float)
     if p.shape != e.shape:
         raise ValueError(f"propensities must have one entry per error ({e.shape[0]}), got shape {p.shape}.")
     if not np.isfinite(p).all() or (p <= 0).any() or (p > 1).any():
@@ -136,10 +141,7 @@ def _errors_and_propensities(errors, propensities):
 
 def naive_estimate(errors) -> float:
     """The mean error over the observed pairs: what a log shows."""
-    e = np.asarray(errors, dtype=float)
-    if e.ndim != 1 or not e.size or not np.isfinite(e).all():
-        raise ValueError("errors must be a non-empty 1-D array of finite numbers (one per observed pair).")
-    return float(e.mean())
+    return float(_errors(errors).mean())
 
 
 def ips_estimate(errors, propensities, n_pairs: int) -> float:
@@ -193,20 +195,22 @@ def _clicks(clicks, rankings, n_items):
     return c.astype(float), r
 
 
+def _per_impression(rankings, weights, n_items) -> np.ndarray:
+    """Per item, the sum of ``weights`` over its impressions divided by their number (NaN if none)."""
+    shown = np.bincount(rankings.ravel(), minlength=n_items)
+    total = np.bincount(rankings.ravel(), weights=weights.ravel(), minlength=n_items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / np.where(shown > 0, shown, np.nan)
+
+
 def naive_ctr(clicks, rankings, n_items: int) -> np.ndarray:
     """Each item's clicks / impressions, wherever it was shown (NaN if never shown)."""
     c, r = _clicks(clicks, rankings, n_items)
-    shown = np.bincount(r.ravel(), minlength=n_items)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(r.ravel(), weights=c.ravel(), minlength=n_items) / np.where(shown > 0, shown, np.nan)
+    return _per_impression(r, c, n_items)
 
 
 def ips_ctr(clicks, rankings, n_items: int, decay: float) -> np.ndarray:
     """Each item's clicks weighted by 1 / θ_position, over impressions: an unbiased estimate of
     its relevance when θ is the true examination probability (NaN if never shown)."""
     c, r = _clicks(clicks, rankings, n_items)
-    theta = examination(r.shape[1], decay)
-    shown = np.bincount(r.ravel(), minlength=n_items)
-    weighted = np.bincount(r.ravel(), weights=(c / theta[None, :]).ravel(), minlength=n_items)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return weighted / np.where(shown > 0, shown, np.nan)
+    return _per_impression(r, c / examination(r.shape[1], decay)[None, :], n_items)

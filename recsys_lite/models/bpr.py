@@ -63,9 +63,10 @@ class BPRMF(Recommender):
         users = train.ratings["user"].to_numpy()
         items = train.ratings["item"].to_numpy()
         self.history_ = []
+        seen = self.seen_.toarray().astype(bool)
         for epoch in range(epochs):
             order = rng.permutation(len(users))
-            negatives = self._negatives(users[order], rng)
+            negatives = self._negatives(users[order], rng, seen)
             adversarial = eps > 0 and lam > 0 and epoch >= start
             total = 0.0
             for lo in range(0, len(order), batch):
@@ -86,10 +87,12 @@ class BPRMF(Recommender):
         self.user_factors_ = p.detach().numpy().copy()
         self.item_factors_ = q.detach().numpy().copy()
 
-    def _negatives(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _negatives(self, users: np.ndarray, rng: np.random.Generator, seen: np.ndarray | None = None) -> np.ndarray:
         """One item per interaction that the user has not interacted with, drawn uniformly (up to
-        20 redraws; a user who has seen almost everything may keep a seen item)."""
-        seen = self.seen_.toarray().astype(bool)          # users x items; small for the book's data
+        20 redraws; a user who has seen almost everything may keep a seen item). ``seen`` is the
+        dense users x items training mask, built once by the caller (small for the book's data)."""
+        if seen is None:
+            seen = self.seen_.toarray().astype(bool)
         j = rng.integers(0, self.n_items_, len(users))
         for _ in range(20):
             bad = np.flatnonzero(seen[users, j])
