@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import metrics as M
+from . import _checks as checks
 from ._checks import flag, fraction, one_of, real_number, whole_number
 from .models.base import Recommender
 from .split import Split, sample_negatives
@@ -82,7 +83,7 @@ def relevant_matrix(split: Split, relevance_threshold: float | None = None) -> s
 def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
              relevance_threshold: float | None = None, exclude_seen: bool = True,
              graded: bool = False, sampled: bool = False, n_negatives: int = 99,
-             seed: int = 0, ap_normalize: str = "min") -> Evaluation:
+             seed: int = 0, ap_normalize: str = "min", candidates=None) -> Evaluation:
     """Evaluate a fitted model on ``split.test``.
 
     Full ranking (default): metrics from ``FULL_METRICS`` at cut-off k per test user with at least
@@ -91,6 +92,10 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
     is ranked among ``n_negatives`` items the user never interacted with (train or test); the
     item's rank gives hit rate@k, NDCG@k and reciprocal rank, averaged per user, then over users.
     Ties with negatives count against the model.
+
+    ``candidates`` (item ids; full ranking only) ranks just those items, for example films held
+    out of training (`recsys_lite.split.cold_items`): only test items among them are relevant,
+    and coverage is the share of the candidates that appear in some list.
     """
     if not isinstance(model, Recommender):
         raise TypeError(f"evaluate expects a fitted recsys_lite model, got {type(model).__name__}.")
@@ -117,6 +122,16 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
         raise ValueError(f"unknown metric(s) {unknown} for the {'sampled' if sampled else 'full'} "
                          f"protocol; choose from {list(allowed)}.")
     rel = relevant_matrix(split, relevance_threshold)
+    if candidates is not None:
+        if sampled:
+            raise ValueError("candidates works with full ranking only; the sampled protocol draws its own items.")
+        candidates = checks.ids(candidates, model.n_items_, "candidates", allow_empty=False)
+        if len(np.unique(candidates)) != len(candidates):
+            raise ValueError("candidates lists an item twice; give each candidate item once.")
+        keep = np.zeros(model.n_items_)
+        keep[candidates] = 1.0
+        rel = sp.csr_matrix(rel @ sp.diags(keep))
+        rel.eliminate_zeros()
     users = np.flatnonzero(np.diff(rel.indptr) > 0)
     if not len(users):
         raise ValueError("no test user has a relevant item (check relevance_threshold).")
@@ -129,19 +144,30 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
         protocol = f"SAMPLED: each relevant item among {n_negatives} sampled negatives, @{k}; {label_rel}"
     else:
         if "auc" in chosen:   # AUC needs every item's score: take them from the same scoring pass
-            recs, scores = model.recommend_with_scores(users, k=k, exclude_seen=exclude_seen)
+            recs, scores = model.recommend_with_scores(users, k=k, exclude_seen=exclude_seen, candidates=candidates)
         else:
-            recs = model.recommend(users, k=k, exclude_seen=exclude_seen)
+            recs = model.recommend(users, k=k, exclude_seen=exclude_seen, candidates=candidates)
         values = M.ranking_metrics(recs.items, rel[users], k, graded=graded, normalize=ap_normalize)
         if "auc" in chosen:
             exclude = model.seen_[users] if exclude_seen else None
-            values["auc"] = M.auc_per_user(scores, rel[users], exclude)
+            if candidates is not None:   # AUC among the candidates only
+                scores = scores[:, candidates]
+                exclude = None if exclude is None else exclude[:, candidates]
+                values["auc"] = M.auc_per_user(scores, rel[users][:, candidates], exclude)
+            else:
+                values["auc"] = M.auc_per_user(scores, rel[users], exclude)
         per_user = pd.DataFrame({m: values[m] for m in chosen}, index=pd.Index(users, name="user"))
-        popularity = np.diff(model.seen_.tocsc().indptr) / model.n_users_
-        summary.update({"coverage": M.catalogue_coverage(recs.items, model.n_items_),
-                        "novelty": M.novelty(recs.items, popularity) if popularity.any() else np.nan,
-                        "gini": M.gini_index(recs.items, model.n_items_)})
-        protocol = (f"full ranking of {model.n_items_} items, "
+        if candidates is None:
+            popularity = np.diff(model.seen_.tocsc().indptr) / model.n_users_
+            summary.update({"coverage": M.catalogue_coverage(recs.items, model.n_items_),
+                            "novelty": M.novelty(recs.items, popularity) if popularity.any() else np.nan,
+                            "gini": M.gini_index(recs.items, model.n_items_)})
+            ranked = f"full ranking of {model.n_items_} items"
+        else:
+            shown = recs.items[recs.items >= 0]
+            summary["coverage"] = np.unique(shown).size / len(candidates)
+            ranked = f"ranking of {len(candidates)} candidate items only"
+        protocol = (f"{ranked}, "
                     f"{'training items excluded' if exclude_seen else 'training items kept'}, @{k}; {label_rel}")
     summary = {**per_user.mean().to_dict(), **summary}
     errors = _rating_errors(model, split)

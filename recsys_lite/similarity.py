@@ -21,6 +21,18 @@ rated. The measures:
 Every measure accepts ``min_support`` (pairs with fewer co-rated entries get 0) and
 ``shrinkage`` λ (multiply by |I_uv| / (|I_uv| + λ), Koren 2010), which discount similarities
 resting on few co-ratings.
+
+Content profiles are different: every feature of every item is known, and a zero means "does
+not have it", not "unknown". `profile_similarity` compares the rows of an items x features
+matrix over *all* F columns, with the four measures of the content-based literature:
+
+* ``cosine``     x·y / (‖x‖ ‖y‖)
+* ``euclidean``  1 / (1 + ‖x − y‖)
+* ``pearson``    Pearson's r of the two rows over all F features (each row centred on its own
+  mean over the F features)
+* ``jaccard``    |A ∩ B| / |A ∪ B|, A and B the features each row has (non-zero)
+
+An empty row (no feature) has no direction, mean or set to compare, so it is refused.
 """
 from __future__ import annotations
 
@@ -28,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data.dataset import Dataset
-from ._checks import real_number, whole_number
+from ._checks import one_of, real_number, whole_number
 
 MEASURES = ("pearson", "cosine", "adjusted_cosine", "msd", "euclidean", "jaccard", "pip", "pss", "nhsm")
 
@@ -291,6 +303,51 @@ def similarity(x, measure: str = "pearson", **options) -> np.ndarray:
     if unknown:
         raise TypeError(f"{measure} takes no option(s) {unknown}; it takes {sorted(allowed)}.")
     return _FUNCTIONS[measure](x, **options)
+
+
+PROFILE_MEASURES = ("cosine", "euclidean", "pearson", "jaccard")
+
+
+def profile_similarity(profiles, measure: str = "cosine") -> np.ndarray:
+    """Similarity of every pair of rows of an items x features profile matrix (sparse or dense),
+    over all features: a dense (n x n) array; see the module docstring for the measures."""
+    one_of(measure, "measure", PROFILE_MEASURES)
+    if sp.issparse(profiles):
+        x = sp.csr_matrix(profiles, dtype=float)
+    else:
+        arr = np.asarray(profiles)
+        if arr.ndim != 2 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"profiles must be a 2-D numeric items x features matrix, got shape {arr.shape} "
+                             f"and dtype {arr.dtype}.")
+        x = sp.csr_matrix(arr.astype(float))
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"profiles is empty (shape {x.shape}); it needs at least one item and one feature.")
+    if not np.isfinite(x.data).all():
+        raise ValueError("profiles holds NaN or inf; every feature value must be finite.")
+    x.eliminate_zeros()
+    empty = np.flatnonzero(np.diff(x.indptr) == 0)
+    if len(empty):
+        raise ValueError(f"profiles has {len(empty)} empty row(s) (no feature at all), e.g. row(s) "
+                         f"{', '.join(map(str, empty[:5]))}: the {measure} similarity to an empty profile is "
+                         "undefined. Add a block every item has (such as genres) or leave those items out.")
+    gram = _dense(x @ x.T)
+    sq = np.diag(gram).copy()
+    if measure == "cosine":
+        norms = np.sqrt(sq)
+        return gram / np.outer(norms, norms)
+    if measure == "euclidean":
+        return 1.0 / (1.0 + np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * gram, 0.0)))
+    if measure == "pearson":
+        f = x.shape[1]
+        total = np.asarray(x.sum(axis=1)).ravel()
+        cov = gram - np.outer(total, total) / f                 # Σ (x − x̄)(y − ȳ)
+        var = np.maximum(sq - total ** 2 / f, 0.0)              # Σ (x − x̄)²; 0 for a constant row
+        return _safe_divide(cov, np.sqrt(np.outer(var, var)))   # a constant row correlates with nothing: 0
+    b = x.copy()
+    b.data[:] = 1.0
+    both = _dense(b @ b.T)
+    size = np.diff(b.indptr).astype(float)
+    return both / (size[:, None] + size[None, :] - both)
 
 
 def user_similarity(data: Dataset, measure: str = "pearson", **options) -> np.ndarray:

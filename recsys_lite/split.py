@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from . import _checks as checks
@@ -170,6 +171,24 @@ def truncate_history(split: Split, users, n: int) -> Split:
     train = split.train.with_ratings(r[keep], split.train.name)
     return Split(train, split.test, f"{split.method}; {len(users)} users cut to their first {n} training ratings",
                  split.dropped)
+
+
+def cold_items(split: Split, items) -> Split:
+    """The split with every training rating of ``items`` moved to the test set: films nobody
+    has rated yet as far as a model trained on ``split.train`` can tell (item cold start). Other
+    ratings are unchanged; evaluate with ``candidates=items`` to rank only the new films."""
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a recsys_lite Split, got {type(split).__name__}.")
+    items = np.unique(checks.ids(items, split.train.n_items, "items", allow_empty=False))
+    if len(items) == split.train.n_items:
+        raise ValueError("items names every item of the catalogue; at least one must stay warm to train on.")
+    r = split.train.ratings
+    moved = np.isin(r["item"].to_numpy(), items)
+    if moved.all():
+        raise ValueError("moving these items' ratings would leave no training rating.")
+    train = split.train.with_ratings(r[~moved], split.train.name)
+    test = split.test.with_ratings(pd.concat([split.test.ratings, r[moved]], ignore_index=True), split.test.name)
+    return Split(train, test, f"{split.method}; {len(items)} items made cold (all their ratings in test)", split.dropped)
 
 
 def is_seen(seen: sp.csr_matrix, users, items) -> np.ndarray:

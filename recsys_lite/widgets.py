@@ -207,3 +207,48 @@ def position_bias_explorer(relevance, rankings, *, seed: int = 0):
     slider.observe(show, names="value")
     show()
     return w.VBox([slider, view])
+
+
+def content_neighbours(data: Dataset, similarities: dict, item: int, k: int = 10) -> pd.DataFrame:
+    """An item's k most similar items under each content measure, with titles: one column per
+    measure (``similarities`` maps a measure's name to an items x items matrix)."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a recsys_lite Dataset, got {type(data).__name__}.")
+    if not isinstance(similarities, dict) or not similarities:
+        raise ValueError("similarities must be a non-empty dict of measure name -> items x items matrix.")
+    item = int(checks.ids([item], data.n_items, "item")[0])
+    k = min(checks.whole_number(k, "k"), data.n_items - 1)
+    titles = data.items["title"].to_numpy()
+    columns = {}
+    for name, sim in similarities.items():
+        sim = np.asarray(sim, dtype=float)
+        if sim.shape != (data.n_items, data.n_items):
+            raise ValueError(f"similarities[{name!r}] must be {data.n_items} x {data.n_items}, got shape {sim.shape}.")
+        row = sim[item].copy()
+        row[item] = -np.inf
+        top = np.argsort(-row, kind="stable")[:k]
+        columns[name] = [f"{titles[j]} ({row[j]:.2f})" for j in top]
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, k + 1, name="rank"))
+
+
+def content_neighbour_explorer(data: Dataset, similarities: dict, item: int = 0, k: int = 10):
+    """Pick a film (by title) and a measure: its k nearest films by content, beside the other measures'."""
+    import ipywidgets as w
+
+    content_neighbours(data, similarities, item, k)          # validates once, up front
+    titles = data.items["title"].to_numpy()
+    film = w.Dropdown(options=[(f"{t} [{i}]", i) for i, t in enumerate(titles)], value=int(item), description="film")
+    measure = w.Dropdown(options=list(similarities), description="measure")
+    view = w.HTML()
+
+    def show(change=None):
+        table = content_neighbours(data, similarities, film.value, k)
+        chosen = set(table[measure.value].str.rsplit(" (", n=1).str[0])
+        shared = {m: len(chosen & set(table[m].str.rsplit(" (", n=1).str[0])) for m in table.columns if m != measure.value}
+        view.value = _html(f"{titles[film.value]}: its {k} nearest films by {measure.value}; shared with "
+                           + ", ".join(f"{m} {n}" for m, n in shared.items()), table[[measure.value]])
+
+    for control in (film, measure):
+        control.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([film, measure]), view])

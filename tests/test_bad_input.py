@@ -24,6 +24,12 @@ from recsys_lite.split import (is_seen, kfold, leave_last_out, per_user_split, r
 from recsys_lite.train import seed_everything, train_loop
 from recsys_lite import attacks as A, bias as B, fairness as F
 from recsys_lite.models.bpr import BPRMF
+from recsys_lite.data import item_features, relation_coverage
+from recsys_lite.data.features import ItemFeatures
+from recsys_lite.data.knowledge_graph import check_relations
+from recsys_lite.models import ContentKNN, ContentProfile, FeatureCrossModel, RandomRanking, UserClassifier
+from recsys_lite.split import cold_items
+from recsys_lite.widgets import content_neighbours
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -235,6 +241,48 @@ CASES = {
     "BiasedMF zero weights": (lambda: BiasedMF(weight_column="w").fit(SPLIT.train.with_ratings(SPLIT.train.ratings.assign(w=0.0))), V, r"must hold finite numbers > 0"),
     "ImplicitMF negative missing weights": (lambda: ImplicitMF(missing_weight_column="m").fit(
         Dataset(SPLIT.train.ratings, SPLIT.train.users, SPLIT.train.items.assign(m=-1.0))), V, r"must hold finite numbers >= 0"),
+    # ---- content (chapter 4) ----------------------------------------------------------------------
+    "relations unknown name": (lambda: check_relations(["actor", "starring"]), V, r"relations must be names from .*unknown: \['starring'\]"),
+    "relations empty": (lambda: check_relations([]), V, r"relations must be names .*\(empty\)"),
+    "relations duplicate": (lambda: check_relations(["actor", "actor"]), V, r"relations lists a name twice"),
+    "relation_coverage not facts": (lambda: relation_coverage(pd.DataFrame({"item": [0]}), 4), V, r"facts must be a table from load_knowledge_graph"),
+    "item_features unknown block": (lambda: item_features(data(), "plot"), V, r"blocks must be names from .*unknown: \['plot'\]"),
+    "item_features empty blocks": (lambda: item_features(data(), []), V, r"blocks must be names .*\(none given\)"),
+    "item_features kg without knowledge": (lambda: item_features(data(), "actor"), V, r"pass knowledge=load_knowledge_graph"),
+    "item_features min_films 0": (lambda: item_features(data(), "genres", min_films=0), V, r"min_films must be a whole number >= 1"),
+    "item_features weight negative": (lambda: item_features(data(), "genres", weights={"genres": -1.0}), V, r"weights\['genres'\] must be a finite number > 0"),
+    "item_features no year column": (lambda: item_features(data(), "year"), V, r"no 'year' column"),
+    "ItemFeatures names shape": (lambda: ItemFeatures(sp.csr_matrix(np.eye(2)), np.array(["a"]), {}), V, r"names has 1 labels for 2 columns"),
+    "ItemFeatures NaN": (lambda: ItemFeatures(sp.csr_matrix(np.array([[np.nan]])), np.array(["a"]), {}), V, r"matrix holds NaN or inf"),
+    "select unknown block": (lambda: item_features(data(), "genres").select("title"), V, r"blocks must be names from \['genres'\]"),
+    "profile_similarity empty profile": (lambda: S.profile_similarity(np.array([[1.0, 0.0], [0.0, 0.0]])), V, r"1 empty row\(s\)"),
+    "profile_similarity unknown measure": (lambda: S.profile_similarity(np.eye(2), "pip"), V, r"measure must be one of \['cosine'"),
+    "profile_similarity 1-D": (lambda: S.profile_similarity(np.ones(3)), V, r"profiles must be a 2-D numeric"),
+    "profile_similarity inf": (lambda: S.profile_similarity(np.array([[np.inf, 1.0]])), V, r"profiles holds NaN or inf"),
+    "profile_similarity strings": (lambda: S.profile_similarity(np.array([["a", "b"]])), V, r"profiles must be a 2-D numeric"),
+    "ContentKNN features rows": (lambda: ContentKNN(features=np.eye(3)).fit(data()), V, r"features has 3 rows, but the training data has 4 items"),
+    "ContentKNN k=0": (lambda: ContentKNN(features=np.eye(4), k=0).fit(data()), V, r"k must be a whole number >= 1"),
+    "ContentKNN unknown measure": (lambda: ContentKNN(features=np.eye(4), measure="pip").fit(data()), V, r"measure must be one of"),
+    "ContentKNN empty profile": (lambda: ContentKNN(features=np.diag([1.0, 1.0, 1.0, 0.0])).fit(data()), V, r"1 empty row\(s\)"),
+    "ContentKNN no features": (lambda: ContentKNN().fit(data()), V, r"features must be ItemFeatures or a 2-D numeric"),
+    "ContentKNN score before fit": (lambda: ContentKNN(features=np.eye(4)).score([0]), NotFittedError, r"not fitted yet"),
+    "ContentProfile NaN features": (lambda: ContentProfile(features=np.full((4, 2), np.nan)).fit(data()), V, r"features holds NaN or inf"),
+    "ContentProfile threshold string": (lambda: ContentProfile(features=np.eye(4), like_threshold="4").fit(data()), V, r"like_threshold must be a finite number"),
+    "UserClassifier reg 0": (lambda: UserClassifier(features=np.eye(4), reg=0.0).fit(data()), V, r"reg must be a finite number > 0"),
+    "UserClassifier unknown examples": (lambda: UserClassifier(features=np.eye(4), examples="liked").fit(data()), V, r"examples must be one of \['all', 'rated'\]"),
+    "UserClassifier no columns": (lambda: UserClassifier(features=np.zeros((4, 0))).fit(data()), V, r"features has no columns"),
+    "FeatureCrossModel no demographics": (lambda: FeatureCrossModel(features=np.eye(4)).fit(data()), V, r"train.users needs the columns age, gender and occupation"),
+    "RandomRanking negative seed": (lambda: RandomRanking(seed=-1).fit(SPLIT.train), V, r"seed must be a whole number >= 0"),
+    "recommend candidates duplicate": (lambda: FITTED["Popularity"].recommend([0], k=2, candidates=[1, 1, 2]), V, r"candidates lists an item twice"),
+    "recommend candidates unknown": (lambda: FITTED["Popularity"].recommend([0], k=2, candidates=[1, 99]), V, r"unknown candidate id\(s\) 99"),
+    "recommend candidates empty": (lambda: FITTED["Popularity"].recommend([0], k=2, candidates=[]), V, r"candidates is empty"),
+    "evaluate candidates sampled": (lambda: evaluate(FITTED["Popularity"], SPLIT, sampled=True, candidates=[1, 2]), V, r"candidates works with full ranking only"),
+    "cold_items every item": (lambda: cold_items(SPLIT, np.arange(30)), V, r"names every item of the catalogue"),
+    "cold_items negative id": (lambda: cold_items(SPLIT, [-1]), V, r"unknown item id\(s\) -1"),
+    "cold_items empty": (lambda: cold_items(SPLIT, []), V, r"items is empty"),
+    "content_neighbours wrong shape": (lambda: content_neighbours(data(), {"cosine": np.eye(3)}, 0), V, r"similarities\['cosine'\] must be 4 x 4"),
+    "content_neighbours k=0": (lambda: content_neighbours(data(), {"cosine": np.eye(4)}, 0, k=0), V, r"k must be a whole number >= 1"),
+    "content_neighbours unknown item": (lambda: content_neighbours(data(), {"cosine": np.eye(4)}, 7), V, r"unknown item id\(s\) 7"),
 }
 
 

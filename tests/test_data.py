@@ -50,12 +50,12 @@ def test_id_maps_round_trip(ml100k):
 def test_checksum_file_matches_the_code():
     listed = dict(line.split()[::-1] for line in (REPO / "data" / "checksums.sha256").read_text().splitlines())
     assert listed.pop("recbole-1.2.1-py3-none-any.whl") == movielens.WHEEL_SHA256
-    assert {Path(k).name: v for k, v in listed.items()} == ATOMIC_SHA256
+    assert {Path(k).name: v for k, v in listed.items()} == {**ATOMIC_SHA256, **movielens.KNOWLEDGE_SHA256}
 
 
 def test_cached_copy_verifies(ml100k):
     folder = fetch_movielens_100k()
-    assert all(sha256_file(folder / n) == s for n, s in ATOMIC_SHA256.items())
+    assert all(sha256_file(folder / n) == s for n, s in {**ATOMIC_SHA256, **movielens.KNOWLEDGE_SHA256}.items())
 
 
 # ---- fetch logic, on a fake wheel (no network) ------------------------------------------
@@ -65,14 +65,17 @@ def fake_registry(tmp_path, monkeypatch):
     content = {"ml-100k.inter": b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t1\t5\t100\n2\t1\t3\t200\n",
                "ml-100k.item": b"item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n1\tA Film\t1990\tDrama\n",
                "ml-100k.user": b"user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n1\t20\tF\tother\t00000\n2\t30\tM\tother\t00001\n"}
+    knowledge = {"ml-100k.kg": b"head_id:token\trelation_id:token\ttail_id:token\nm.a\tfilm.film.actor\tm.x\n",
+                 "ml-100k.link": b"item_id:token\tentity_id:token\n1\tm.a\n"}
     wheel = tmp_path / "src" / "recbole-1.2.1-py3-none-any.whl"
     wheel.parent.mkdir()
     with zipfile.ZipFile(wheel, "w") as z:
-        for name, data in content.items():
+        for name, data in {**content, **knowledge}.items():
             z.writestr(movielens.WHEEL_MEMBER_DIR + name, data)
     monkeypatch.setattr(movielens, "WHEEL_SHA256", sha256_file(wheel))
     import hashlib
     monkeypatch.setattr(movielens, "ATOMIC_SHA256", {n: hashlib.sha256(d).hexdigest() for n, d in content.items()})
+    monkeypatch.setattr(movielens, "KNOWLEDGE_SHA256", {n: hashlib.sha256(d).hexdigest() for n, d in knowledge.items()})
     calls = []
 
     def download(dest):
@@ -88,7 +91,8 @@ def fake_registry(tmp_path, monkeypatch):
 def test_fetch_extracts_verifies_and_caches(fake_registry):
     cache, calls = fake_registry
     folder = fetch_movielens_100k(cache)
-    assert sorted(p.name for p in folder.iterdir()) == ["ml-100k.inter", "ml-100k.item", "ml-100k.user"]
+    assert sorted(p.name for p in folder.iterdir()) == ["ml-100k.inter", "ml-100k.item", "ml-100k.kg", "ml-100k.link",
+                                                        "ml-100k.user"]
     assert [p.name for p in cache.iterdir()] == ["ml-100k"]  # no staging folder left behind
     data = movielens.read_atomic(folder)
     assert data.n_ratings == 2 and data.items.loc[0, "title"] == "A Film"

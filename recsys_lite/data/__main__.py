@@ -6,6 +6,7 @@ cached copy already verifies. Exits 1 with the reason on any failure.
 import argparse
 import sys
 
+from . import movielens
 from .movielens import DataError, fetch_movielens_100k, read_folder
 
 
@@ -23,6 +24,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"MovieLens-100K verified in {folder}: {data!r}")
+    if not movielens._knowledge_problems(folder):
+        print(f"its knowledge graph (ml-100k.kg, ml-100k.link) verified in {folder}")
     return 0
 
 

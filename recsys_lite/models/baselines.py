@@ -35,6 +35,21 @@ class Popularity(Recommender):
         return self.item_mean_[items]
 
 
+class RandomRanking(Recommender):
+    """Rank items in a random order, a different one for each user: the floor every model must
+    clear. Scores are drawn once per user from ``seed`` (so the same user gets the same list)."""
+
+    def __init__(self, *, seed: int = 0):
+        self.seed = seed
+
+    def _fit(self, train: Dataset) -> None:
+        whole_number(self.seed, "seed", minimum=0)
+
+    def _score(self, users):
+        # one generator per user, seeded by (seed, user): a user's order does not depend on the batch
+        return np.stack([np.random.default_rng((self.seed, int(u))).random(self.n_items_) for u in users])
+
+
 class BiasBaseline(Recommender):
     """Global mean plus regularised user and item biases (Koren 2010, section 2.1).
 
