@@ -31,7 +31,9 @@ import numpy as np
 from nbclient import NotebookClient
 
 from recsys_lite import load_movielens_100k
-from recsys_lite.models import BiasBaseline, BiasedMF, ImplicitMF, ItemKNN, Popularity, UserKNN
+from recsys_lite.data import RELATIONS, item_features, load_knowledge_graph
+from recsys_lite.models import (BiasBaseline, BiasedMF, ContentKNN, FeatureCrossModel, ImplicitMF, ItemKNN, Popularity,
+                                UserClassifier, UserKNN)
 from recsys_lite.split import random_split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,9 +52,12 @@ def best_of(fn, repeat):
     return min(times), float(np.median(times))
 
 
-def recommend_models():
+def recommend_models(data):
     """Every model of the library, as the chapters configure them; neural ones flagged."""
+    from recsys_lite.models.bpr import BPRMF
     from recsys_lite.models.two_tower import TwoTower
+    profiles = item_features(data, ("genres", "year", "title") + tuple(RELATIONS), knowledge=load_knowledge_graph(data),
+                             weights={r: 0.25 for r in RELATIONS})
     return {
         "Popularity": (Popularity(), False),
         "BiasBaseline": (BiasBaseline(), False),
@@ -63,13 +68,18 @@ def recommend_models():
         "BiasedMF": (BiasedMF(), False),
         "ImplicitMF (iALS)": (ImplicitMF(), False),
         "TwoTower (BPR)": (TwoTower(loss="bpr"), True),
+        "BPRMF": (BPRMF(), True),
+        "ContentKNN (cosine, k=20)": (ContentKNN(features=profiles, k=20), False),
+        "UserClassifier": (UserClassifier(features=profiles, reg=30.0), False),
+        "FeatureCrossModel": (FeatureCrossModel(features=profiles, reg=0.1), False),
     }
 
 
 def bench_recommend(repeat):
-    split = random_split(load_movielens_100k(), seed=0)
+    data = load_movielens_100k()
+    split = random_split(data, seed=0)
     out = {}
-    for name, (model, neural) in recommend_models().items():
+    for name, (model, neural) in recommend_models(data).items():
         model.fit(split.train)
         best, median = best_of(lambda: model.recommend(k=10), repeat)
         out[name] = {"best_s": best, "median_s": median, "users": 943, "k": 10, "neural": neural}

@@ -306,3 +306,20 @@ def test_candidates_rank_only_those_items(world):
         evaluate(model, split, candidates=[0, 999])
     with pytest.raises(ValueError, match="every item of the catalogue"):
         cold_items(split, np.arange(world.n_items))
+
+
+def test_content_neighbours_table_and_widget():
+    from recsys_lite.widgets import content_neighbour_explorer, content_neighbours
+    x = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.1]])
+    sims = {m: profile_similarity(x, m) for m in ("cosine", "jaccard")}
+    table = content_neighbours(TOY, sims, 0, k=2)
+    assert list(table.columns) == ["cosine", "jaccard"] and len(table) == 2
+    assert table.loc[1, "cosine"].startswith("Trek Home (1.00)")      # item 3 points the same way as item 0
+    assert "Star Wars" not in " ".join(table["cosine"])                 # never its own neighbour
+    widget = content_neighbour_explorer(TOY, sims, item=0, k=2)
+    film, measure = widget.children[0].children
+    view = widget.children[1]
+    assert "Trek Home" in view.value
+    measure.value = "jaccard"
+    film.value = 2
+    assert "The Piano: its 2 nearest films by jaccard" in view.value
