@@ -88,6 +88,14 @@ def ids(values, n: int, name: str, *, allow_empty: bool = True) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def distinct_ids(values, n: int, name: str) -> np.ndarray:
+    """`ids` that must be non-empty and name each id once (e.g. a set of candidate items)."""
+    arr = ids(values, n, name, allow_empty=False)
+    if len(np.unique(arr)) != len(arr):
+        raise ValueError(f"{name} lists an item twice; give each {name[:-1] if name.endswith('s') else name} item once.")
+    return arr
+
+
 def _show(values) -> str:
     values = np.asarray(values).ravel()
     shown = ", ".join(map(str, values[:5].tolist()))

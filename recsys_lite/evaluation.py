@@ -125,9 +125,7 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
     if candidates is not None:
         if sampled:
             raise ValueError("candidates works with full ranking only; the sampled protocol draws its own items.")
-        candidates = checks.ids(candidates, model.n_items_, "candidates", allow_empty=False)
-        if len(np.unique(candidates)) != len(candidates):
-            raise ValueError("candidates lists an item twice; give each candidate item once.")
+        candidates = checks.distinct_ids(candidates, model.n_items_, "candidates")
         keep = np.zeros(model.n_items_)
         keep[candidates] = 1.0
         rel = sp.csr_matrix(rel @ sp.diags(keep))
@@ -149,13 +147,11 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
             recs = model.recommend(users, k=k, exclude_seen=exclude_seen, candidates=candidates)
         values = M.ranking_metrics(recs.items, rel[users], k, graded=graded, normalize=ap_normalize)
         if "auc" in chosen:
-            exclude = model.seen_[users] if exclude_seen else None
+            exclude, relevant = (model.seen_[users] if exclude_seen else None), rel[users]
             if candidates is not None:   # AUC among the candidates only
-                scores = scores[:, candidates]
+                scores, relevant = scores[:, candidates], relevant[:, candidates]
                 exclude = None if exclude is None else exclude[:, candidates]
-                values["auc"] = M.auc_per_user(scores, rel[users][:, candidates], exclude)
-            else:
-                values["auc"] = M.auc_per_user(scores, rel[users], exclude)
+            values["auc"] = M.auc_per_user(scores, relevant, exclude)
         per_user = pd.DataFrame({m: values[m] for m in chosen}, index=pd.Index(users, name="user"))
         if candidates is None:
             popularity = np.diff(model.seen_.tocsc().indptr) / model.n_users_

@@ -220,6 +220,14 @@ def content_neighbours(data: Dataset, similarities: dict, item: int, k: int = 10
     k = min(checks.whole_number(k, "k"), data.n_items - 1)
     titles = data.items["title"].to_numpy()
     columns = {}
+    for name, (top, values) in _nearest_items(data, similarities, item, k).items():
+        columns[name] = [f"{titles[j]} ({v:.2f})" for j, v in zip(top, values)]
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, k + 1, name="rank"))
+
+
+def _nearest_items(data: Dataset, similarities: dict, item: int, k: int) -> dict:
+    """Per measure: the k items most similar to ``item`` (never itself), and their similarities."""
+    out = {}
     for name, sim in similarities.items():
         sim = np.asarray(sim, dtype=float)
         if sim.shape != (data.n_items, data.n_items):
@@ -227,8 +235,8 @@ def content_neighbours(data: Dataset, similarities: dict, item: int, k: int = 10
         row = sim[item].copy()
         row[item] = -np.inf
         top = np.argsort(-row, kind="stable")[:k]
-        columns[name] = [f"{titles[j]} ({row[j]:.2f})" for j in top]
-    return pd.DataFrame(columns, index=pd.RangeIndex(1, k + 1, name="rank"))
+        out[name] = (top, row[top])
+    return out
 
 
 def content_neighbour_explorer(data: Dataset, similarities: dict, item: int = 0, k: int = 10):
@@ -243,8 +251,8 @@ def content_neighbour_explorer(data: Dataset, similarities: dict, item: int = 0,
 
     def show(change=None):
         table = content_neighbours(data, similarities, film.value, k)
-        chosen = set(table[measure.value].str.rsplit(" (", n=1).str[0])
-        shared = {m: len(chosen & set(table[m].str.rsplit(" (", n=1).str[0])) for m in table.columns if m != measure.value}
+        nearest = {m: set(top) for m, (top, _) in _nearest_items(data, similarities, film.value, k).items()}
+        shared = {m: len(nearest[measure.value] & ids) for m, ids in nearest.items() if m != measure.value}
         view.value = _html(f"{titles[film.value]}: its {k} nearest films by {measure.value}; shared with "
                            + ", ".join(f"{m} {n}" for m, n in shared.items()), table[[measure.value]])
 

@@ -294,12 +294,10 @@ def fetch_knowledge_graph(data_dir=None) -> Path:
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
     atomic = data_dir / ATOMIC_DIR
     _remove_stale_staging(data_dir)
-    if not _knowledge_problems(atomic) and _atomic_ok(atomic):
-        return atomic
-    if _atomic_ok(atomic):
-        _complete_knowledge(data_dir)
-    else:
+    if not _atomic_ok(atomic):
         _fetch_from_registry(data_dir)
+    elif _knowledge_problems(atomic):
+        _complete_knowledge(data_dir)
     return atomic
 
 

@@ -116,11 +116,8 @@ class Recommender:
             raise ValueError(f"k={k} is larger than the catalogue ({self.n_items_} items).")
         outside = None
         if candidates is not None:
-            chosen = checks.ids(candidates, self.n_items_, "candidates", allow_empty=False)
-            if len(np.unique(chosen)) != len(chosen):
-                raise ValueError("candidates lists an item twice; give each candidate item once.")
             outside = np.ones(self.n_items_, dtype=bool)
-            outside[chosen] = False
+            outside[checks.distinct_ids(candidates, self.n_items_, "candidates")] = False
         top_items = np.empty((len(users), k), dtype=np.int64)
         top_scores = np.empty((len(users), k), dtype=float)
         all_scores = np.empty((len(users), self.n_items_)) if keep_scores else None

@@ -88,11 +88,7 @@ class ContentKNN(Recommender):
     def _fit(self, train: Dataset) -> None:
         one_of(self.measure, "measure", PROFILE_MEASURES)
         k = whole_number(self.k, "k")
-        x = _profiles(self.features, train.n_items)
-        if self.measure == "jaccard":
-            x = x.copy()
-            x.data = (x.data != 0).astype(float)
-        sim = profile_similarity(x, self.measure)
+        sim = profile_similarity(_profiles(self.features, train.n_items), self.measure)   # Jaccard reads the 0/1 pattern
         np.fill_diagonal(sim, 0.0)              # an item is not its own neighbour
         if k < train.n_items - 1:               # keep each item's k nearest (ties at the k-th kept too)
             kth = -np.partition(-sim, k - 1, axis=1)[:, k - 1:k]
