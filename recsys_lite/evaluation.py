@@ -281,6 +281,28 @@ def _resampled(frames: list[pd.DataFrame], metric: str, n_resamples: int, seed: 
     return out
 
 
+def pooled(evaluations, label: str = "pooled") -> Evaluation:
+    """One evaluation made of several of the same users (for example one per history length):
+    each user's value is their mean over the evaluations, so the mean over users is the mean
+    over every (user, evaluation) pair, and a bootstrap over users keeps each user's values
+    together. Users and metrics present in every evaluation are kept."""
+    evaluations = list(evaluations) if not isinstance(evaluations, Evaluation) else [evaluations]
+    if not evaluations:
+        raise ValueError("evaluations is empty; give at least one Evaluation.")
+    for e in evaluations:
+        if not isinstance(e, Evaluation):
+            raise TypeError(f"evaluations must hold recsys_lite Evaluations, got a {type(e).__name__}.")
+    users = evaluations[0].per_user.index
+    columns = [c for c in evaluations[0].per_user.columns if all(c in e.per_user for e in evaluations)]
+    for e in evaluations[1:]:
+        users = users.intersection(e.per_user.index)
+    if not len(users) or not columns:
+        raise ValueError("the evaluations share no user (or no metric); pool evaluations of the same users.")
+    per_user = sum(e.per_user.loc[users, columns] for e in evaluations) / len(evaluations)
+    summary = per_user.mean().to_dict() | {"users": len(users)}
+    return Evaluation(per_user, pd.Series(summary, name=label), f"{label}: mean of {len(evaluations)} evaluations")
+
+
 def bootstrap_interval(evaluation: Evaluation, metric: str = "ndcg", *, n_resamples: int = 2000,
                        level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of a model's ``metric`` over its users (test users for

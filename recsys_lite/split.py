@@ -97,17 +97,26 @@ def random_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
 
 
 def per_user_split(data: Dataset, *, test_size: float = 0.2, seed: int = 0,
-                   keep_known: bool = False) -> Split:
+                   keep_known: bool = False, users=None) -> Split:
     """Hold out a random ``test_size`` fraction of each user's ratings (rounded).
 
     A user always keeps at least one training rating, so a user with one rating has none in test.
+    With ``users`` (ids), only those users' ratings are held out and everyone else keeps all of
+    theirs: a validation split that leaves collaborative filtering as strong for the others as
+    the real training set does.
     """
     data, test_size = _check_data(data), _check_fraction(test_size)
     rng = np.random.default_rng(_check_seed(seed))
-    users = data.ratings["user"].to_numpy()
-    rank, count = _rank_within_user(users, rng.random(len(users)))
+    who = data.ratings["user"].to_numpy()
+    rank, count = _rank_within_user(who, rng.random(len(who)))
     n_test = np.minimum(np.rint(test_size * count), count - 1)
-    return _make(data, rank < n_test, f"per-user {test_size:.0%} (seed {seed})", keep_known)
+    is_test = rank < n_test
+    method = f"per-user {test_size:.0%} (seed {seed})"
+    if users is not None:
+        users = np.unique(checks.ids(users, data.n_users, "users", allow_empty=False))
+        is_test &= np.isin(who, users)
+        method += f" of {len(users)} users"
+    return _make(data, is_test, method, keep_known)
 
 
 def leave_last_out(data: Dataset, *, n: int = 1, seed: int = 0, keep_known: bool = False) -> Split:
@@ -153,6 +162,17 @@ def kfold(data: Dataset, *, n_folds: int = 5, seed: int = 0, keep_known: bool = 
             for f in range(n_folds)]
 
 
+def _first_by_time(ratings: pd.DataFrame, column: str, chosen: np.ndarray, n: int) -> np.ndarray:
+    """True for every rating except those of the ``chosen`` users or items (``column``) after
+    their first ``n`` by time (ties in time broken by item id, then user id)."""
+    who = ratings[column].to_numpy()
+    order = np.lexsort((ratings["user"].to_numpy(), ratings["item"].to_numpy(), ratings["timestamp"].to_numpy()))
+    key = np.empty(len(ratings), dtype=np.int64)
+    key[order] = np.arange(len(ratings))
+    rank, _ = _rank_within_user(who, key)
+    return ~np.isin(who, chosen) | (rank < n)
+
+
 def truncate_history(split: Split, users, n: int) -> Split:
     """The split with each of ``users``' training ratings cut to their first ``n`` by time (ties
     in time broken by item id): the same users seen as newcomers with n ratings. Their test
@@ -162,33 +182,30 @@ def truncate_history(split: Split, users, n: int) -> Split:
     n = whole_number(n, "n", minimum=0)
     users = np.unique(checks.ids(users, split.train.n_users, "users"))
     r = split.train.ratings
-    u = r["user"].to_numpy()
-    order = np.lexsort((r["item"].to_numpy(), r["timestamp"].to_numpy()))
-    key = np.empty(len(r), dtype=np.int64)
-    key[order] = np.arange(len(r))
-    rank, _ = _rank_within_user(u, key)
-    keep = ~np.isin(u, users) | (rank < n)
-    train = split.train.with_ratings(r[keep], split.train.name)
+    train = split.train.with_ratings(r[_first_by_time(r, "user", users, n)], split.train.name)
     return Split(train, split.test, f"{split.method}; {len(users)} users cut to their first {n} training ratings",
                  split.dropped)
 
 
-def cold_items(split: Split, items) -> Split:
-    """The split with every training rating of ``items`` moved to the test set: films nobody
-    has rated yet as far as a model trained on ``split.train`` can tell (item cold start). Other
-    ratings are unchanged; evaluate with ``candidates=items`` to rank only the new films."""
+def cold_items(split: Split, items, n: int = 0) -> Split:
+    """The split with the training ratings of ``items`` after each one's first ``n`` (by time;
+    all of them for n = 0) moved to the test set: films nobody, or only n people, has rated yet
+    as far as a model trained on ``split.train`` can tell (item cold start). Other ratings are
+    unchanged; evaluate with ``candidates=items`` to rank only these films."""
     if not isinstance(split, Split):
         raise TypeError(f"split must be a recsys_lite Split, got {type(split).__name__}.")
+    n = whole_number(n, "n", minimum=0)
     items = np.unique(checks.ids(items, split.train.n_items, "items", allow_empty=False))
-    if len(items) == split.train.n_items:
+    if len(items) == split.train.n_items and n == 0:
         raise ValueError("items names every item of the catalogue; at least one must stay warm to train on.")
     r = split.train.ratings
-    moved = np.isin(r["item"].to_numpy(), items)
+    moved = ~_first_by_time(r, "item", items, n)
     if moved.all():
         raise ValueError("moving these items' ratings would leave no training rating.")
     train = split.train.with_ratings(r[~moved], split.train.name)
     test = split.test.with_ratings(pd.concat([split.test.ratings, r[moved]], ignore_index=True), split.test.name)
-    return Split(train, test, f"{split.method}; {len(items)} items made cold (all their ratings in test)", split.dropped)
+    what = "made cold (all their ratings in test)" if n == 0 else f"cut to their first {n} training ratings (the rest in test)"
+    return Split(train, test, f"{split.method}; {len(items)} items {what}", split.dropped)
 
 
 def is_seen(seen: sp.csr_matrix, users, items) -> np.ndarray:

@@ -260,3 +260,40 @@ def content_neighbour_explorer(data: Dataset, similarities: dict, item: int = 0,
         control.observe(show, names="value")
     show()
     return w.VBox([w.HBox([film, measure]), view])
+
+
+def history_cards(user: int, runs: dict, k: int = 10) -> dict:
+    """For one user and several history lengths: the pair `user_card` returns (the ratings the
+    user has at that length, each model's top k). ``runs`` maps a history length n to
+    ``(train, models)``: the training data cut to n ratings for the user, and models fitted on it."""
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of history length -> (train, models).")
+    cards = {}
+    for n, run in runs.items():
+        checks.whole_number(n, "history length", minimum=0)
+        if not (isinstance(run, tuple) and len(run) == 2):
+            raise ValueError(f"runs[{n}] must be a pair (train, models), got {type(run).__name__}.")
+        cards[n] = user_card(run[0], user, run[1], k)
+    return cards
+
+
+def history_explorer(cards: dict, title: str = ""):
+    """A slider over history lengths: what the user has rated so far (their first n ratings, by
+    time) and each model's top k at that length. ``cards`` comes from `history_cards`."""
+    import ipywidgets as w
+
+    if not isinstance(cards, dict) or not cards:
+        raise ValueError("cards must be a non-empty dict of history length -> (history, recommended).")
+    lengths = sorted(cards)
+    slider = w.SelectionSlider(options=lengths, value=lengths[0], description="ratings")
+    view = w.HTML()
+
+    def show(change=None):
+        history, recommended = cards[slider.value]
+        seen = (f"{title} with {slider.value} ratings" + (": " + "; ".join(history["title"]) if len(history) else "")
+                if slider.value else f"{title} with no ratings yet")
+        view.value = _html(seen, recommended)
+
+    slider.observe(show, names="value")
+    show()
+    return w.VBox([slider, view])

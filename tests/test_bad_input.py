@@ -30,6 +30,9 @@ from recsys_lite.data.knowledge_graph import check_relations
 from recsys_lite.models import ContentKNN, ContentProfile, FeatureCrossModel, RandomRanking, UserClassifier
 from recsys_lite.split import cold_items
 from recsys_lite.widgets import content_neighbours
+from recsys_lite.models import SwitchingHybrid, WeightedHybrid
+from recsys_lite.models.feature_mf import FeatureMF
+from recsys_lite.models.hybrid import standardise
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -283,6 +286,30 @@ CASES = {
     "content_neighbours wrong shape": (lambda: content_neighbours(data(), {"cosine": np.eye(3)}, 0), V, r"similarities\['cosine'\] must be 4 x 4"),
     "content_neighbours k=0": (lambda: content_neighbours(data(), {"cosine": np.eye(4)}, 0, k=0), V, r"k must be a whole number >= 1"),
     "content_neighbours unknown item": (lambda: content_neighbours(data(), {"cosine": np.eye(4)}, 7), V, r"unknown item id\(s\) 7"),
+    # ---- hybrids (chapter 5) ------------------------------------------------------------------
+    "SwitchingHybrid threshold negative": (lambda: SwitchingHybrid(first=Popularity(), second=Popularity(), threshold=-1).fit(SPLIT.train), V, r"threshold must be a whole number >= 0"),
+    "SwitchingHybrid threshold float": (lambda: SwitchingHybrid(first=Popularity(), second=Popularity(), threshold=2.5).fit(SPLIT.train), V, r"threshold must be a whole number >= 0, got 2.5"),
+    "SwitchingHybrid first not a model": (lambda: SwitchingHybrid(first="popularity", second=Popularity()).fit(SPLIT.train), T, r"first must be a recsys_lite model"),
+    "SwitchingHybrid uses_second before fit": (lambda: SwitchingHybrid(first=Popularity(), second=Popularity()).uses_second([0]), NotFittedError, r"not fitted yet"),
+    "SwitchingHybrid uses_second unknown user": (lambda: SwitchingHybrid(first=Popularity(), second=Popularity()).fit(SPLIT.train).uses_second([40]), V, r"unknown user id\(s\) 40"),
+    "WeightedHybrid weight 1.5": (lambda: WeightedHybrid(first=Popularity(), second=Popularity(), weight=1.5).fit(SPLIT.train), V, r"weight must be a finite number >= 0 and <= 1"),
+    "WeightedHybrid NaN weight": (lambda: WeightedHybrid(first=Popularity(), second=Popularity(), weight=np.nan).fit(SPLIT.train), V, r"weight must be a finite number"),
+    "WeightedHybrid shrink 0": (lambda: WeightedHybrid(first=Popularity(), second=Popularity(), shrink=0.0).fit(SPLIT.train), V, r"shrink must be a finite number > 0"),
+    "WeightedHybrid prefit not fitted": (lambda: WeightedHybrid(first=Popularity(), second=Popularity(), prefit=True).fit(SPLIT.train), V, r"prefit=True, but first \(Popularity\) is not fitted"),
+    "WeightedHybrid prefit other data": (lambda: WeightedHybrid(first=FITTED["Popularity"], second=FITTED["ImplicitMF"], prefit=True).fit(data()), V, r"fitted on other ratings"),
+    "WeightedHybrid prefit string": (lambda: WeightedHybrid(first=Popularity(), second=Popularity(), prefit="yes").fit(SPLIT.train), V, r"prefit must be True or False"),
+    "WeightedHybrid weights before fit": (lambda: WeightedHybrid(first=Popularity(), second=Popularity()).weights([0]), NotFittedError, r"not fitted yet"),
+    "standardise NaN": (lambda: standardise(np.array([[1.0, np.nan]])), V, r"scores hold NaN or inf"),
+    "standardise 1-D": (lambda: standardise(np.ones(3)), V, r"scores must be a 2-D users x items array"),
+    "FeatureMF steps 0": (lambda: FeatureMF(features=np.eye(30), user_side=False, steps=0).fit(SPLIT.train), V, r"steps must be a whole number >= 1"),
+    "FeatureMF features rows": (lambda: FeatureMF(features=np.eye(3)).fit(data()), V, r"features has 3 rows, but the training data has 4 items"),
+    "FeatureMF no demographics": (lambda: FeatureMF(features=np.eye(4)).fit(data()), V, r"train.users needs the columns age, gender and occupation"),
+    "FeatureMF inf features": (lambda: FeatureMF(features=np.full((4, 2), np.inf)).fit(data()), V, r"features holds NaN or inf"),
+    "FeatureMF alpha 0": (lambda: FeatureMF(features=np.eye(4), user_side=False, alpha=0.0).fit(data()), V, r"alpha must be a finite number > 0"),
+    "FeatureMF score before fit": (lambda: FeatureMF(features=np.eye(4)).score([0]), NotFittedError, r"not fitted yet"),
+    "per_user_split users empty": (lambda: per_user_split(WORLD, users=[]), V, r"users is empty"),
+    "per_user_split users unknown": (lambda: per_user_split(WORLD, users=[0, 40]), V, r"unknown user id\(s\) 40"),
+    "cold_items n negative": (lambda: cold_items(SPLIT, [1], -1), V, r"n must be a whole number >= 0"),
 }
 
 
