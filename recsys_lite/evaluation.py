@@ -300,7 +300,9 @@ def pooled(evaluations, label: str = "pooled") -> Evaluation:
         raise ValueError("the evaluations share no user (or no metric); pool evaluations of the same users.")
     per_user = sum(e.per_user.loc[users, columns] for e in evaluations) / len(evaluations)
     summary = per_user.mean().to_dict() | {"users": len(users)}
-    return Evaluation(per_user, pd.Series(summary, name=label), f"{label}: mean of {len(evaluations)} evaluations")
+    protocols = list(dict.fromkeys(e.protocol for e in evaluations))
+    return Evaluation(per_user, pd.Series(summary, name=label),
+                      f"mean over {len(evaluations)} evaluations of: " + " | ".join(protocols))
 
 
 def bootstrap_interval(evaluation: Evaluation, metric: str = "ndcg", *, n_resamples: int = 2000,

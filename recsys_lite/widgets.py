@@ -262,24 +262,10 @@ def content_neighbour_explorer(data: Dataset, similarities: dict, item: int = 0,
     return w.VBox([w.HBox([film, measure]), view])
 
 
-def history_cards(user: int, runs: dict, k: int = 10) -> dict:
-    """For one user and several history lengths: the pair `user_card` returns (the ratings the
-    user has at that length, each model's top k). ``runs`` maps a history length n to
-    ``(train, models)``: the training data cut to n ratings for the user, and models fitted on it."""
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must be a non-empty dict of history length -> (train, models).")
-    cards = {}
-    for n, run in runs.items():
-        checks.whole_number(n, "history length", minimum=0)
-        if not (isinstance(run, tuple) and len(run) == 2):
-            raise ValueError(f"runs[{n}] must be a pair (train, models), got {type(run).__name__}.")
-        cards[n] = user_card(run[0], user, run[1], k)
-    return cards
-
-
 def history_explorer(cards: dict, title: str = ""):
     """A slider over history lengths: what the user has rated so far (their first n ratings, by
-    time) and each model's top k at that length. ``cards`` comes from `history_cards`."""
+    time) and each model's top k at that length. ``cards`` maps a history length to the pair
+    `user_card` returns for the user, from data cut to that length and models fitted on it."""
     import ipywidgets as w
 
     if not isinstance(cards, dict) or not cards:

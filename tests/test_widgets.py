@@ -55,12 +55,11 @@ def test_user_card_validates(split):
 
 def test_history_explorer_follows_the_slider(split):
     from recsys_lite.split import truncate_history
-    from recsys_lite.widgets import history_cards, history_explorer
-    runs = {}
+    from recsys_lite.widgets import history_explorer
+    cards = {}
     for n in (0, 3):
         cut = truncate_history(split, [4], n)
-        runs[n] = (cut.train, {"pop": Popularity().fit(cut.train), "bias": BiasBaseline().fit(cut.train)})
-    cards = history_cards(4, runs, k=5)
+        cards[n] = user_card(cut.train, 4, {"pop": Popularity().fit(cut.train), "bias": BiasBaseline().fit(cut.train)}, k=5)
     assert len(cards[0][0]) == 0 and len(cards[3][0]) == 3                 # what the user has rated so far
     view = history_explorer(cards, "user 4")
     slider, html = view.children
@@ -68,7 +67,5 @@ def test_history_explorer_follows_the_slider(split):
     slider.value = 3
     assert "with 3 ratings" in html.value and "<table" in html.value
     assert no_output_widgets(view)
-    with pytest.raises(ValueError, match=r"runs\[3\] must be a pair"):
-        history_cards(4, {3: runs[3][1]})
     with pytest.raises(ValueError, match="cards must be a non-empty dict"):
         history_explorer({})
