@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 from recsys_lite import load_movielens_100k
 from recsys_lite.data import RELATIONS, item_features, load_knowledge_graph
 from recsys_lite.models import (BiasBaseline, BiasedMF, ContentKNN, FeatureCrossModel, ImplicitMF, ItemKNN, Popularity,
-                                UserClassifier, UserKNN)
+                                SwitchingHybrid, UserClassifier, UserKNN, WeightedHybrid)
 from recsys_lite.split import random_split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,6 +55,7 @@ def best_of(fn, repeat):
 def recommend_models(data):
     """Every model of the library, as the chapters configure them; neural ones flagged."""
     from recsys_lite.models.bpr import BPRMF
+    from recsys_lite.models.feature_mf import FeatureMF
     from recsys_lite.models.two_tower import TwoTower
     profiles = item_features(data, ("genres", "year", "title") + tuple(RELATIONS), knowledge=load_knowledge_graph(data),
                              weights={r: 0.25 for r in RELATIONS})
@@ -72,6 +73,11 @@ def recommend_models(data):
         "ContentKNN (cosine, k=20)": (ContentKNN(features=profiles, k=20), False),
         "UserClassifier": (UserClassifier(features=profiles, reg=30.0), False),
         "FeatureCrossModel": (FeatureCrossModel(features=profiles, reg=0.1), False),
+        "FeatureMF": (FeatureMF(features=profiles), False),
+        "SwitchingHybrid (popularity, then iALS from 5 ratings)": (SwitchingHybrid(first=Popularity(), second=ImplicitMF(),
+                                                                                   threshold=5), False),
+        "WeightedHybrid (FeatureMF 0.3, iALS 0.7)": (WeightedHybrid(first=FeatureMF(features=profiles), second=ImplicitMF(),
+                                                                    weight=0.7), False),
     }
 
 
