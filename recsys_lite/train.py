@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import real_number, whole_number
+from ._checks import one_of, real_number, whole_number
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -30,10 +30,40 @@ def bpr_loss(positive, negative):
     return -torch.nn.functional.logsigmoid(positive - negative).mean()
 
 
+def negative_items(seen, users, rng: np.random.Generator) -> np.ndarray:
+    """One item per entry of ``users`` that this user has *not* interacted with in ``seen`` (a
+    users x items sparse matrix), drawn uniformly over the user's unseen items; entries draw
+    independently, so a user who appears often gets repeats. Vectorised rejection: redraw only
+    the entries that hit a seen item, then finish the rare stubborn rows exactly. Never returns
+    a seen item; a user who has seen every item is an error."""
+    from .split import _interactions, is_seen
+
+    seen = _interactions(seen)
+    n_users, n_items = seen.shape
+    users = np.asarray(users)
+    if users.ndim != 1 or (len(users) and (not np.issubdtype(users.dtype, np.integer)
+                                           or users.min() < 0 or users.max() >= n_users)):
+        raise ValueError(f"users must be a 1-D array of user ids in [0, {n_users}).")
+    full = np.flatnonzero(np.diff(seen.indptr) >= n_items)
+    if len(users) and np.isin(users, full).any():
+        raise ValueError(f"user {users[np.isin(users, full)][0]} has interacted with every item; no negative exists.")
+    out = rng.integers(0, n_items, len(users))
+    bad = is_seen(seen, users, out)
+    for _ in range(30):
+        if not bad.any():
+            return out
+        out[bad] = rng.integers(0, n_items, int(bad.sum()))
+        bad[bad] = is_seen(seen, users[bad], out[bad])
+    for row in np.flatnonzero(bad):
+        u = users[row]
+        out[row] = rng.choice(np.setdiff1d(np.arange(n_items), seen.indices[seen.indptr[u]:seen.indptr[u + 1]]))
+    return out
+
+
 def train_loop(module, *, batches: Callable[[int], list], loss: Callable, validate: Callable[[], float],
                epochs: int, learning_rate: float, weight_decay: float, patience: int = 3,
-               progress: bool = False, description: str = "training") -> list[dict]:
-    """Train ``module`` with Adam.
+               progress: bool = False, description: str = "training", optimiser: str = "adam") -> list[dict]:
+    """Train ``module`` with Adam (or plain SGD, ``optimiser="sgd"``).
 
     ``batches(epoch)`` returns the epoch's list of batches (each a tuple of tensors);
     ``loss(batch)`` returns a scalar tensor; ``validate()`` returns the validation loss (lower is
@@ -50,7 +80,9 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
     for name, fn in (("batches", batches), ("loss", loss), ("validate", validate)):
         if not callable(fn):
             raise TypeError(f"{name} must be a function, got {type(fn).__name__}.")
-    optimiser = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    kind = one_of(optimiser, "optimiser", ("adam", "sgd"))
+    make = torch.optim.Adam if kind == "adam" else torch.optim.SGD
+    optimiser = make(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
     history, best, best_state, waited = [], np.inf, None, 0
     bar = tqdm(total=epochs, desc=description, disable=not progress, unit="epoch")
     for epoch in range(epochs):

@@ -33,6 +33,10 @@ from recsys_lite.widgets import content_neighbours
 from recsys_lite.models import SwitchingHybrid, WeightedHybrid
 from recsys_lite.models.feature_mf import FeatureMF
 from recsys_lite.models.hybrid import standardise
+from recsys_lite.models.ncf import NCF
+from recsys_lite.models.ctr import DeepFM, LogisticRegression, WideAndDeep, click_fields
+from recsys_lite.models.dssm import DSSM
+from recsys_lite.train import negative_items
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -52,6 +56,13 @@ REL = relevant_matrix(SPLIT)
 TOP = FITTED["Popularity"].recommend(np.arange(40), k=5).items
 
 V, T = ValueError, TypeError
+_PEOPLE = Dataset(pd.DataFrame({"user": [0, 1, 2, 3, 4, 0], "item": [0, 1, 2, 3, 4, 5], "rating": [5.0, 1.0, 4.0, 2.0, 5.0, 3.0],
+                                "timestamp": [1, 2, 3, 4, 5, 6]}),
+                  pd.DataFrame({"user_id": range(5), "age": [20, 30, 40, 50, 60], "gender": list("MFMFM"),
+                                "occupation": ["a", "b", "a", "b", "a"]}),
+                  pd.DataFrame({"item_id": range(6), "title": list("abcdef"), "year": [1990, 1991, 1980, 1970, 1995, 1999],
+                                "genres": [("Drama",), ("Comedy", "Drama"), ("War",), ("Drama",), ("Comedy",), ("War",)]}))
+_FIELDS = click_fields(_PEOPLE)
 CASES = {
     # ---- Dataset -------------------------------------------------------------------------
     "dataset duplicate pair": (lambda: data(item=[0, 0, 1, 3]), V, r"1 duplicate \(user, item\) pairs.*keep='last'"),
@@ -310,6 +321,31 @@ CASES = {
     "per_user_split users empty": (lambda: per_user_split(WORLD, users=[]), V, r"users is empty"),
     "per_user_split users unknown": (lambda: per_user_split(WORLD, users=[0, 40]), V, r"unknown user id\(s\) 40"),
     "cold_items n negative": (lambda: cold_items(SPLIT, [1], -1), V, r"n must be a whole number >= 0"),
+    "NCF kind": (lambda: NCF(kind="deep").fit(SPLIT.train), V, r"kind must be one of \['gmf', 'mlp', 'neumf'\]"),
+    "NCF layers empty": (lambda: NCF(layers=()).fit(SPLIT.train), V, r"layers must be a non-empty list"),
+    "NCF layers float": (lambda: NCF(layers=(8.5, 4)).fit(SPLIT.train), V, r"layers must be a whole number"),
+    "NCF negatives 0": (lambda: NCF(negatives=0).fit(SPLIT.train), V, r"negatives must be a whole number >= 1"),
+    "NCF alpha beyond 1": (lambda: NCF(alpha=1.5).fit(SPLIT.train), V, r"alpha must be a finite number >= 0 and <= 1"),
+    "NCF pretrained not fitted": (lambda: NCF(pretrained=(NCF(kind="gmf"), NCF(kind="mlp"))).fit(SPLIT.train), V, r"pretrained\[0\] is not fitted"),
+    "NCF pretrained one model": (lambda: NCF(pretrained=NCF(kind="gmf")).fit(SPLIT.train), V, r"pretrained must be a pair \(gmf, mlp\)"),
+    "NCF score before fit": (lambda: NCF().score([0]), NotFittedError, r"not fitted yet"),
+    "NCF probability unknown item": (lambda: NCF(epochs=1).fit(SPLIT.train).probability([0], [30]), V, r"unknown item"),
+    "NCF probability different shapes": (lambda: NCF(epochs=1).fit(SPLIT.train).probability([0, 1], [2]), V, r"same length"),
+    "negative_items unknown user": (lambda: negative_items(X, np.array([40]), np.random.default_rng(0)), V, r"users must be a 1-D array of user ids in \[0, 40\)"),
+    "negative_items float users": (lambda: negative_items(X, np.array([0.5]), np.random.default_rng(0)), V, r"users must be a 1-D array of user ids"),
+    "click_fields no demographics": (lambda: click_fields(WORLD), V, r"click_fields needs users with age, gender and occupation"),
+    "click model no fields": (lambda: LogisticRegression().fit(SPLIT.train), V, r"fields must be the encoding from click_fields"),
+    "click model other data": (lambda: DeepFM(fields=_FIELDS).fit(data()), V, r"fields encodes 5 users x 6 items, but the training data has 3 x 4"),
+    "WideAndDeep hidden empty": (lambda: WideAndDeep(fields=_FIELDS, hidden=[]).fit(_PEOPLE), V, r"hidden must be a non-empty list"),
+    "click model NaN threshold": (lambda: DeepFM(fields=_FIELDS, threshold=np.nan).fit(_PEOPLE), V, r"threshold must be a finite number"),
+    "click model predict before fit": (lambda: DeepFM(fields=_FIELDS).predict_proba([0], [0]), NotFittedError, r"not fitted yet"),
+    "click model predict unknown user": (lambda: LogisticRegression(fields=_FIELDS, epochs=1).fit(_PEOPLE).predict_proba([9], [0]), V, r"unknown user"),
+    "DSSM features rows": (lambda: DSSM(features=np.eye(3)).fit(data()), V, r"features has 3 rows, but the training data has 4 items"),
+    "DSSM gamma 0": (lambda: DSSM(features=np.eye(4), gamma=0).fit(data()), V, r"gamma must be a finite number > 0"),
+    "DSSM domains shape": (lambda: DSSM(features=np.eye(4), domains=[0, 1]).fit(data()), V, r"domains must hold one domain number >= 0 per item \(4\)"),
+    "DSSM domains gap": (lambda: DSSM(features=np.eye(4), domains=[0, 2, 2, 0]).fit(data()), V, r"without gaps"),
+    "DSSM domains negative": (lambda: DSSM(features=np.eye(4), domains=[0, -1, 1, 0]).fit(data()), V, r"domains must hold one domain number >= 0"),
+    "DSSM vectors before fit": (lambda: DSSM(features=np.eye(4)).vectors(), NotFittedError, r"not fitted yet"),
 }
 
 
