@@ -371,3 +371,67 @@ def _sampled(model, split, rel, users, k, n_negatives, seed) -> pd.DataFrame:
                          "ndcg": np.where(hit, 1 / np.log2(rank + 1), 0.0),
                          "mrr": np.where(hit, 1.0 / rank, 0.0)})
     return pair.groupby("user").mean()
+
+
+def click_metrics(models: dict, split: Split, *, threshold: float = 4.0, reference: str | None = None,
+                  n_resamples: int = 1000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Click-through evaluation: each model's ``predict_proba`` on every test rating, the label
+    being rating >= ``threshold``. Returns AUC (over all test pairs) and log loss per model; with
+    ``reference``, each model's AUC minus the reference's with a paired percentile bootstrap
+    interval that resamples *users* (a user's pairs stay together, as in `paired_difference`)."""
+    if not isinstance(models, dict) or not models:
+        raise ValueError("models must be a non-empty dict of name -> fitted click model.")
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a recsys_lite Split, got {type(split).__name__}.")
+    for name, model in models.items():
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(f"models[{name!r}] ({type(model).__name__}) has no predict_proba: it is not a click model.")
+    if reference is not None and reference not in models:
+        raise ValueError(f"reference must be one of the models' names {list(models)}, got {reference!r}.")
+    real_number(threshold, "threshold")
+    whole_number(n_resamples, "n_resamples", minimum=100)
+    level = fraction(level, "level")
+    test = split.test.ratings
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    labels = (test["rating"].to_numpy() >= threshold).astype(int)
+    if labels.min() == labels.max():
+        raise ValueError(f"every test rating falls on one side of threshold={threshold}; AUC needs both labels.")
+    p = {name: np.asarray(model.predict_proba(users, items), dtype=float) for name, model in models.items()}
+    table = pd.DataFrame({"auc": {n: M.auc(v, labels) for n, v in p.items()},
+                          "log_loss": {n: M.log_loss(labels, v) for n, v in p.items()}})
+    table.attrs["protocol"] = f"every test rating, label: rating >= {threshold}; {len(labels)} pairs, {len(np.unique(users))} users"
+    if reference is None:
+        return table
+    # resample users: draw users with replacement; a pair enters as often as its user was drawn
+    rng = np.random.default_rng(whole_number(seed, "seed", minimum=0))
+    distinct, at = np.unique(users, return_inverse=True)
+    draws = rng.multinomial(len(distinct), np.full(len(distinct), 1 / len(distinct)), size=n_resamples)
+    alpha = (1 - level) / 2
+    ranks = {n: _ranks(v) for n, v in p.items()}
+    resampled = {n: np.array([_weighted_auc(r, labels, draws[b][at]) for b in range(n_resamples)]) for n, r in ranks.items()}
+    for name in models:
+        diff = resampled[name] - resampled[reference]
+        table.loc[name, "auc_diff"] = table.loc[name, "auc"] - table.loc[reference, "auc"]
+        table.loc[name, "auc_diff_low"] = np.quantile(diff, alpha)
+        table.loc[name, "auc_diff_high"] = np.quantile(diff, 1 - alpha)
+    return table
+
+
+def _ranks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order of ``scores`` and, for ties, group ids: what every resample's AUC reuses."""
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    group = np.r_[0, np.cumsum(sorted_scores[1:] != sorted_scores[:-1])]
+    return order, group
+
+
+def _weighted_auc(ranks, labels: np.ndarray, weights: np.ndarray) -> float:
+    """AUC with each pair counted ``weights`` times (a bootstrap resample), ties counting one half:
+    the weighted share of (positive, negative) pairs ordered correctly."""
+    order, group = ranks
+    y, w = labels[order], weights[order].astype(float)
+    neg = np.bincount(group, weights=w * (1 - y))
+    pos = np.bincount(group, weights=w * y)
+    below = np.cumsum(neg) - neg                       # negatives in strictly lower groups
+    correct = (pos * (below + 0.5 * neg)).sum()
+    return float(correct / (pos.sum() * neg.sum()))

@@ -120,6 +120,18 @@ def mae(y_true, y_pred) -> float:
     return float(np.mean(np.abs(t - p)))
 
 
+def log_loss(labels, probabilities) -> float:
+    """Mean binary cross-entropy of 0/1 ``labels`` under predicted ``probabilities`` (each in
+    (0, 1)): −(1/n) Σ [y log p + (1 − y) log(1 − p)]. Lower is better; 0.693 is a coin flip."""
+    y, p = _pair(labels, probabilities, ("labels", "probabilities"))
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1.")
+    if ((p <= 0) | (p >= 1)).any():
+        raise ValueError("probabilities must lie strictly between 0 and 1 (a probability of exactly 0 or 1 "
+                         "makes the loss infinite when it is wrong).")
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
 # ---- item-based (sets, no order) -------------------------------------------------------------
 
 

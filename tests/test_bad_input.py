@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from recsys_lite import metrics as M
 from recsys_lite import similarity as S
 from recsys_lite.data import Dataset, genre_matrix, simulate_world
-from recsys_lite.evaluation import compare, evaluate, relevant_matrix
+from recsys_lite.evaluation import click_metrics, compare, evaluate, relevant_matrix
 from recsys_lite.group import aggregate, group_ranking
 from recsys_lite.models import (BiasBaseline, BiasedMF, ImplicitMF, ItemKNN, NotFittedError, Popularity,
                                 UserKNN, top_k)
@@ -346,6 +346,12 @@ CASES = {
     "DSSM domains gap": (lambda: DSSM(features=np.eye(4), domains=[0, 2, 2, 0]).fit(data()), V, r"without gaps"),
     "DSSM domains negative": (lambda: DSSM(features=np.eye(4), domains=[0, -1, 1, 0]).fit(data()), V, r"domains must hold one domain number >= 0"),
     "DSSM vectors before fit": (lambda: DSSM(features=np.eye(4)).vectors(), NotFittedError, r"not fitted yet"),
+    "log_loss probability 1": (lambda: M.log_loss([1, 0], [1.0, 0.5]), V, r"probabilities must lie strictly between 0 and 1"),
+    "log_loss labels 2": (lambda: M.log_loss([2, 0], [0.5, 0.5]), V, r"labels must be 0 or 1"),
+    "log_loss different shapes": (lambda: M.log_loss([1, 0], [0.5]), V, r"same"),
+    "click_metrics not a click model": (lambda: click_metrics({"pop": FITTED["Popularity"]}, SPLIT), T, r"has no predict_proba"),
+    "click_metrics unknown reference": (lambda: click_metrics({"lr": LogisticRegression(fields=_FIELDS)}, SPLIT, reference="fm"), V, r"reference must be one of"),
+    "click_metrics empty": (lambda: click_metrics({}, SPLIT), V, r"models must be a non-empty dict"),
 }
 
 

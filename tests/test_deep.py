@@ -274,3 +274,36 @@ def test_mv_dnn_has_one_item_tower_per_domain_and_shares_the_user_tower(split):
     _, items = model.vectors()
     for d in (0, 1):
         assert np.allclose(items[domains == d], torch.nn.functional.normalize(by_tower[d], dim=1).numpy(), atol=1e-6)
+
+
+# ---- click-through evaluation ------------------------------------------------------------------
+def test_log_loss_matches_scikit_learn():
+    from sklearn.metrics import log_loss as reference
+
+    from recsys_lite.metrics import log_loss
+    y, p = np.array([1, 0, 1, 1, 0]), np.array([0.9, 0.2, 0.6, 0.4, 0.5])
+    assert np.isclose(log_loss(y, p), reference(y, p))
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        log_loss(y, np.array([1.0, 0.2, 0.6, 0.4, 0.5]))
+
+
+def test_click_metrics_auc_and_its_user_bootstrap(people, split):
+    from sklearn.metrics import roc_auc_score
+
+    from recsys_lite.evaluation import _ranks, _weighted_auc, click_metrics
+    fields = click_fields(people)
+    models = {"lr": LogisticRegression(fields=fields, epochs=3).fit(split.train),
+              "fm": FactorizationMachine(fields=fields, epochs=3).fit(split.train)}
+    table = click_metrics(models, split, reference="lr", n_resamples=200)
+    test = split.test.ratings
+    y = (test["rating"] >= 4).to_numpy().astype(int)
+    for name, model in models.items():
+        p = model.predict_proba(test["user"].to_numpy(), test["item"].to_numpy())
+        assert np.isclose(table.loc[name, "auc"], roc_auc_score(y, p))
+    assert table.loc["lr", "auc_diff"] == 0 and table.loc["lr", "auc_diff_low"] == table.loc["lr", "auc_diff_high"] == 0
+    assert table.loc["fm", "auc_diff_low"] <= table.loc["fm", "auc_diff"] <= table.loc["fm", "auc_diff_high"]
+    # a resample's AUC counts each pair as often as its user was drawn: scikit-learn's sample weights
+    rng = np.random.default_rng(0)
+    scores, weights = rng.integers(0, 9, 300).astype(float), rng.integers(0, 3, 300)
+    labels = rng.integers(0, 2, 300)
+    assert np.isclose(_weighted_auc(_ranks(scores), labels, weights), roc_auc_score(labels, scores, sample_weight=weights))

@@ -110,9 +110,9 @@ class NCF(Recommender):
     #: scoring a batch of users builds a (users x items x first layer) array: keep batches small
     batch_size = 128
 
-    def __init__(self, *, kind: str = "neumf", embedding_size: int = 16, layers=(64, 32, 16), negatives: int = 4,
-                 epochs: int = 20, batch_size: int = 4096, learning_rate: float = 0.002, reg: float = 0.0,
-                 validation: float = 0.05, patience: int = 2, pretrained=None, alpha: float = 0.5,
+    def __init__(self, *, kind: str = "neumf", embedding_size: int = 16, layers=(32, 16, 8), negatives: int = 4,
+                 epochs: int = 15, batch_size: int = 8192, learning_rate: float = 0.01, reg: float = 0.0,
+                 validation: float = 0.05, patience: int = 1, pretrained=None, alpha: float = 0.5,
                  seed: int = 0, progress: bool = False):
         self.kind = kind
         self.embedding_size = embedding_size
