@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import write_atomic
-from .evaluation import _resampled, evaluate, summary_table
+from .evaluation import FULL_METRICS, Evaluation, _resampled, evaluate, summary_table
 from .models.base import Recommender
 from .split import Split
 
@@ -104,13 +104,15 @@ def _params(model: Recommender) -> dict | None:
 
 
 def compare_and_record(chapter: str, models: dict, split: Split, *, intervals: bool = False,
-                       reference: str | None = None) -> pd.DataFrame:
+                       reference: str | None = None, evaluations: dict | None = None) -> pd.DataFrame:
     """Evaluate fitted ``models`` on ``split`` with the book's protocol (`evaluate` at k = 10,
     full ranking, training items excluded, every test item relevant) and record the result
     for the results page. Returns the comparison: one row per model, one column per metric,
     plus ``fit_seconds``, and intervals and paired differences as `compare` adds them with
     ``intervals`` and ``reference``. Where recording is off (`results_dir`), only the table is
-    returned."""
+    returned. ``evaluations`` may hold, for some of the models, their `evaluate(model, split)`
+    already computed with the book's protocol and every metric (a chapter that has them saves
+    scoring those models again); each is checked to be exactly that."""
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict of name -> fitted model.")
     for name, model in models.items():
@@ -120,7 +122,22 @@ def compare_and_record(chapter: str, models: dict, split: Split, *, intervals: b
     notebook = chapter_notebook(chapter) if folder is not None else None
     if reference is not None and reference not in models:
         raise ValueError(f"reference must be one of the models' names {list(models)}, got {reference!r}.")
-    evaluations = {name: evaluate(model, split, k=BOOK_K) for name, model in models.items()}
+    given = dict(evaluations or {})
+    stray = [name for name in given if name not in models]
+    if stray:
+        raise ValueError(f"evaluations names models that are not in models: {stray}.")
+    evaluations = {}
+    for name, model in models.items():
+        if name not in given:
+            evaluations[name] = evaluate(model, split, k=BOOK_K)
+            continue
+        ev = given[name]
+        book = (f"full ranking of {split.test.n_items} items, training items excluded, @{BOOK_K}; "
+                "all test items relevant")
+        if not isinstance(ev, Evaluation) or not set(FULL_METRICS) <= set(ev.per_user.columns) or ev.protocol != book:
+            raise ValueError(f"evaluations[{name!r}] must be evaluate(model, split) of that model with the book's "
+                             f"protocol and every metric ({book}).")
+        evaluations[name] = ev
     table = summary_table(evaluations, intervals=intervals, reference=reference)
     table["fit_seconds"] = [getattr(m, "fit_seconds_", np.nan) for m in models.values()]
     if folder is None:

@@ -30,6 +30,46 @@ def bpr_loss(positive, negative):
     return -torch.nn.functional.logsigmoid(positive - negative).mean()
 
 
+def lookup(table, index):
+    """``table[index]`` (rows of a 2-D tensor, for an index tensor of any shape), differentiable
+    with respect to ``table``. Its backward pass adds the gradients into the rows with one
+    ``index_add_``, several times faster on the CPU than the sort-based backward of
+    ``torch.nn.functional.embedding`` and far faster than indexing's; the training loops of the
+    deep models spend much of their time here."""
+    return _Lookup.apply(table, index)
+
+
+def _lookup_class():
+    import torch
+
+    class Lookup(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, table, index):
+            ctx.save_for_backward(index)
+            ctx.rows = table.shape[0]
+            return table.index_select(0, index.reshape(-1)).reshape(*index.shape, *table.shape[1:])
+
+        @staticmethod
+        def backward(ctx, grad):
+            (index,) = ctx.saved_tensors
+            flat = grad.reshape(index.numel(), *grad.shape[index.dim():])
+            return grad.new_zeros((ctx.rows, *flat.shape[1:])).index_add_(0, index.reshape(-1), flat), None
+
+    return Lookup
+
+
+class _LazyLookup:
+    """Builds the autograd function on first use, so importing this module does not load torch."""
+
+    def apply(self, table, index):
+        global _Lookup
+        _Lookup = _lookup_class()
+        return _Lookup.apply(table, index)
+
+
+_Lookup = _LazyLookup()
+
+
 def negative_items(seen, users, rng: np.random.Generator) -> np.ndarray:
     """One item per entry of ``users`` that this user has *not* interacted with in ``seen`` (a
     users x items sparse matrix), drawn uniformly over the user's unseen items; entries draw

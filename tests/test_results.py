@@ -47,6 +47,22 @@ def test_a_record_holds_the_table_and_its_fingerprints(folder, fitted):
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]   # no temporary file left
 
 
+def test_evaluations_given_are_used_as_they_are_and_checked(folder, fitted):
+    from recsys_lite.evaluation import evaluate
+
+    split, models = fitted
+    plain = R.compare_and_record(CHAPTER, models, split, intervals=True, reference="pop")
+    given = {"ials": evaluate(models["ials"], split)}
+    reused = R.compare_and_record(CHAPTER, models, split, intervals=True, reference="pop", evaluations=given)
+    pd.testing.assert_frame_equal(plain.drop(columns="fit_seconds"), reused.drop(columns="fit_seconds"))
+    with pytest.raises(ValueError, match=r"evaluations\['ials'\] must be evaluate\(model, split\)"):
+        R.compare_and_record(CHAPTER, models, split, evaluations={"ials": evaluate(models["ials"], split, k=5)})
+    with pytest.raises(ValueError, match=r"evaluations\['ials'\] must be evaluate"):
+        R.compare_and_record(CHAPTER, models, split, evaluations={"ials": evaluate(models["ials"], split, metrics=["ndcg"])})
+    with pytest.raises(ValueError, match="evaluations names models that are not in models"):
+        R.compare_and_record(CHAPTER, models, split, evaluations={"other": given["ials"]})
+
+
 def test_recording_off_writes_nothing_and_bad_input_is_refused(tmp_path, monkeypatch, fitted):
     split, models = fitted
     monkeypatch.setenv(R.RESULTS_ENV, "off")

@@ -31,7 +31,7 @@ from torch import nn
 
 from .._checks import flag, fraction, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import seed_everything, train_loop
+from ..train import lookup, seed_everything, train_loop
 from .base import Recommender
 
 AGE_GROUPS = (0, 18, 25, 35, 45, 50, 56)     # MovieLens-1M's age groups: under 18, 18-24, ..., 56+
@@ -159,11 +159,11 @@ def click_fields(data: Dataset, facts: pd.DataFrame | None = None, *, min_films:
 
 
 def rows(at, table):
-    """``table[at]`` for a 1-D or 2-D table, by embedding lookup: the same values, and on the CPU
-    a much faster backward pass than indexing's when ``at`` repeats rows many times."""
+    """``table[at]`` for a 1-D or 2-D table, by `recsys_lite.train.lookup`: the same values, and on
+    the CPU a much faster backward pass than indexing's when ``at`` repeats rows many times."""
     if table.dim() == 1:
-        return nn.functional.embedding(at, table[:, None])[:, 0]
-    return nn.functional.embedding(at, table)
+        return lookup(table[:, None], at)[:, 0]
+    return lookup(table, at)
 
 
 def fm_pairwise(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

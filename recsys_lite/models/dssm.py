@@ -27,11 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
-from torch.nn.functional import embedding as embed
 
 from .._checks import flag, fraction, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import negative_items, seed_everything, train_loop
+from ..train import lookup, negative_items, seed_everything, train_loop
 from .base import Recommender
 from .content import _profiles
 
@@ -162,11 +161,10 @@ class DSSM(Recommender):
         def loss(batch):
             u, i = batch
             # rows by embedding lookup: its backward is much faster than indexing's on the CPU
-            # every user's cosine with every item in one product of the normalised towers' outputs
-            # (943 x 1,682 here), then the batch's entries looked up: much cheaper on the CPU than a
-            # (batch x items x d) array of looked-up vectors and its backward pass
+            # normalise every user's and item's vector once, then look the batch's rows up
+            # (`lookup`'s backward is cheap on the CPU); cosines are then dot products
             users_, items_ = (nn.functional.normalize(t, dim=1) for t in (self.network_.users(), self.network_.items()))
-            relevance = embed(u[:, None] * self.n_items_ + i, (users_ @ items_.T).reshape(-1, 1))[..., 0]
+            relevance = (lookup(items_, i) * lookup(users_, u)[:, None, :]).sum(dim=2)
             return -torch.log_softmax(gamma * relevance, dim=1)[:, 0].mean()
 
         self.history_ = train_loop(self.network_, batches=batches, loss=loss,

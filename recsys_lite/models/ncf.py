@@ -32,7 +32,7 @@ from torch import nn
 from .._atomic import write_atomic
 from .._checks import flag, fraction, one_of, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import negative_items, seed_everything, train_loop
+from ..train import lookup, negative_items, seed_everything, train_loop
 from .base import Recommender
 
 KINDS = ("gmf", "mlp", "neumf")
@@ -70,9 +70,10 @@ class NCFNet(nn.Module):
         """Logits x_ui for the pairs (u[j], i[j])."""
         parts = []
         if self.kind in ("gmf", "neumf"):
-            parts.append(self.user_gmf(u) * self.item_gmf(i))
+            parts.append(lookup(self.user_gmf.weight, u) * lookup(self.item_gmf.weight, i))
         if self.kind in ("mlp", "neumf"):
-            parts.append(self._mlp(self.tower[0](torch.cat([self.user_mlp(u), self.item_mlp(i)], dim=1))))
+            pair = torch.cat([lookup(self.user_mlp.weight, u), lookup(self.item_mlp.weight, i)], dim=1)
+            parts.append(self._mlp(self.tower[0](pair)))
         return self.output(torch.cat(parts, dim=1))[:, 0]
 
     def all_items(self, u):
