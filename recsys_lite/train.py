@@ -3,6 +3,7 @@ stopping on a validation loss, and the best weights restored at the end."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -36,10 +37,13 @@ def lookup(table, index):
     ``index_add_``, several times faster on the CPU than the sort-based backward of
     ``torch.nn.functional.embedding`` and far faster than indexing's; the training loops of the
     deep models spend much of their time here."""
-    return _Lookup.apply(table, index)
+    return _lookup_function().apply(table, index)
 
 
-def _lookup_class():
+@functools.cache
+def _lookup_function():
+    """The autograd function behind `lookup`, built on first use so that importing this module
+    does not load torch."""
     import torch
 
     class Lookup(torch.autograd.Function):
@@ -56,18 +60,6 @@ def _lookup_class():
             return grad.new_zeros((ctx.rows, *flat.shape[1:])).index_add_(0, index.reshape(-1), flat), None
 
     return Lookup
-
-
-class _LazyLookup:
-    """Builds the autograd function on first use, so importing this module does not load torch."""
-
-    def apply(self, table, index):
-        global _Lookup
-        _Lookup = _lookup_class()
-        return _Lookup.apply(table, index)
-
-
-_Lookup = _LazyLookup()
 
 
 def negative_items(seen, users, rng: np.random.Generator) -> np.ndarray:
