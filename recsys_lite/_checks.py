@@ -15,9 +15,10 @@ def whole_number(value, name: str, minimum: int = 1) -> int:
 
 
 def real_number(value, name: str, *, minimum: float | None = None, above: float | None = None,
-                maximum: float | None = None) -> float:
+                maximum: float | None = None, below: float | None = None) -> float:
     """``value`` as a finite float (bools, strings, NaN and inf refused), optionally with
-    ``value >= minimum``, ``value > above`` and ``value <= maximum``; else ValueError."""
+    ``value >= minimum``, ``value > above``, ``value <= maximum`` and ``value < below``; else
+    ValueError."""
     ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
           and math.isfinite(value))
     bounds = []
@@ -30,6 +31,9 @@ def real_number(value, name: str, *, minimum: float | None = None, above: float 
     if maximum is not None:
         bounds.append(f"<= {maximum}")
         ok = ok and value <= maximum
+    if below is not None:
+        bounds.append(f"< {below}")
+        ok = ok and value < below
     if not ok:
         expected = "a finite number" + (f" {' and '.join(bounds)}" if bounds else "")
         raise ValueError(f"{name} must be {expected}, got {value!r}.")

@@ -37,6 +37,7 @@ from recsys_lite.models.ncf import NCF
 from recsys_lite.models.ctr import DeepFM, LogisticRegression, WideAndDeep, click_fields
 from recsys_lite.models.dssm import DSSM
 from recsys_lite.train import negative_items
+from recsys_lite.models.autoencoders import CDAE, CDL, AutoRec, MultVAE
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -352,6 +353,29 @@ CASES = {
     "click_metrics not a click model": (lambda: click_metrics({"pop": FITTED["Popularity"]}, SPLIT), T, r"has no predict_proba"),
     "click_metrics unknown reference": (lambda: click_metrics({"lr": LogisticRegression(fields=_FIELDS)}, SPLIT, reference="fm"), V, r"reference must be one of"),
     "click_metrics empty": (lambda: click_metrics({}, SPLIT), V, r"models must be a non-empty dict"),
+    # ---- autoencoders (chapter 7) -------------------------------------------------------------
+    "AutoRec kind": (lambda: AutoRec(kind="film").fit(data()), V, r"kind must be one of \['item', 'user'\]"),
+    "AutoRec hidden empty": (lambda: AutoRec(hidden=()).fit(data()), V, r"hidden must hold at least one layer width"),
+    "AutoRec hidden float": (lambda: AutoRec(hidden=(8.5,)).fit(data()), V, r"hidden must be a whole number >= 1"),
+    "AutoRec activation": (lambda: AutoRec(activation="softmax").fit(data()), V, r"activation must be one of"),
+    "AutoRec reg negative": (lambda: AutoRec(reg=-1.0).fit(data()), V, r"reg must be a finite number >= 0"),
+    "AutoRec reg NaN": (lambda: AutoRec(reg=np.nan).fit(data()), V, r"reg must be a finite number"),
+    "AutoRec predict before fit": (lambda: AutoRec().predict([0], [0]), NotFittedError, r"not fitted yet"),
+    "AutoRec predict unknown item": (lambda: AutoRec(hidden=(2,), epochs=1).fit(data()).predict([0], [4]), V, r"unknown item"),
+    "CDAE corruption 1": (lambda: CDAE(corruption=1.0).fit(data()), V, r"corruption must be a finite number >= 0 and < 1"),
+    "CDAE negatives 0": (lambda: CDAE(negatives=0).fit(data()), V, r"negatives must be a whole number >= 1"),
+    "CDAE hidden string": (lambda: CDAE(hidden="64").fit(data()), V, r"hidden must be a whole number >= 1"),
+    "CDAE user_node not a bool": (lambda: CDAE(user_node=1).fit(data()), V, r"user_node must be True or False"),
+    "MultVAE dropout 1": (lambda: MultVAE(dropout=1.0).fit(data()), V, r"dropout must be a finite number >= 0 and < 1"),
+    "MultVAE beta negative": (lambda: MultVAE(beta=-0.2).fit(data()), V, r"beta must be a finite number >= 0"),
+    "MultVAE latent 0": (lambda: MultVAE(latent=0).fit(data()), V, r"latent must be a whole number >= 1"),
+    "MultVAE hidden a number": (lambda: MultVAE(hidden=600).fit(data()), V, r"hidden must be a list of layer widths"),
+    "MultVAE recommend before fit": (lambda: MultVAE().recommend([0]), NotFittedError, r"not fitted yet"),
+    "CDL features rows": (lambda: CDL(features=np.eye(3)).fit(data()), V, r"features has 3 rows, but the training data has 4 items"),
+    "CDL features NaN": (lambda: CDL(features=np.full((4, 2), np.nan)).fit(data()), V, r"NaN"),
+    "CDL item_reg 0": (lambda: CDL(item_reg=0.0).fit(data()), V, r"item_reg must be a finite number > 0"),
+    "CDL network_steps negative": (lambda: CDL(network_steps=-1).fit(data()), V, r"network_steps must be a whole number >= 0"),
+    "CDL score before fit": (lambda: CDL().score([0]), NotFittedError, r"not fitted yet"),
 }
 
 

@@ -181,17 +181,21 @@ class ImplicitMF(Recommender):
         self.user_factors_, self.item_factors_ = x, y
 
     def _half_step(self, extra: sp.csr_matrix, other: np.ndarray, *, row_weight: np.ndarray,
-                   other_weight: np.ndarray) -> np.ndarray:
+                   other_weight: np.ndarray, reg: float | None = None, prior: np.ndarray | None = None) -> np.ndarray:
         """Solve every row given the other side. A cell without interaction weighs
         row_weight[row] · other_weight[column] (one of the two is all ones); a cell with one
-        weighs that plus ``extra`` (α · strength)."""
+        weighs that plus ``extra`` (α · strength). The penalty is reg ‖row − prior_row‖²
+        (``reg`` defaults to ``self.reg``, ``prior`` to zero)."""
+        reg = self.reg if reg is None else reg
         n, f = extra.shape[0], other.shape[1]
         outer = np.einsum("ma,mb->mab", other, other).reshape(len(other), -1)
         missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
-        gram = row_weight[:, None, None] * missing[None] + (extra @ outer).reshape(n, f, f) + self.reg * np.eye(f)
+        gram = row_weight[:, None, None] * missing[None] + (extra @ outer).reshape(n, f, f) + reg * np.eye(f)
         pattern = sp.csr_matrix((np.ones_like(extra.data), extra.indices, extra.indptr), shape=extra.shape)
         # Σ_{j ∈ R(row)} c_rj o_j, with c_rj = (missing weight of the cell) + extra_rj; p = 1 there, 0 elsewhere
         rhs = row_weight[:, None] * (pattern @ (other * other_weight[:, None])) + extra @ other
+        if prior is not None:
+            rhs = rhs + reg * prior
         return np.linalg.solve(gram, rhs[..., None])[..., 0]
 
     def _score(self, users):
