@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._checks import one_of, real_number, whole_number
 
@@ -149,3 +150,30 @@ def train_loop(module, *, batches: Callable[[int], list], loss: Callable, valida
         module.load_state_dict(best_state)
     module.eval()
     return history
+
+
+def hold_out(matrix: sp.csr_matrix, share: float, rng: np.random.Generator) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Split the stored cells of ``matrix`` at random into (kept, held out), ``share`` of them
+    held out; both have the shape of ``matrix``."""
+    matrix = sp.csr_matrix(matrix)
+    held = rng.random(matrix.nnz) < share
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+
+    def part(mask):
+        return sp.csr_matrix((matrix.data[mask], (rows[mask], matrix.indices[mask])), shape=matrix.shape)
+
+    return part(~held), part(held)
+
+
+def heldout_ndcg(scores: np.ndarray, seen: sp.csr_matrix, held: sp.csr_matrix, k: int = 10) -> float:
+    """Mean NDCG@k of the ``held`` items of each user who has some, ranking every item except
+    the ``seen`` ones by ``scores`` (users x items): the validation measure of the top-n models."""
+    from .metrics import ranking_metrics
+    from .models.base import top_k
+
+    users = np.flatnonzero(np.diff(held.indptr) > 0)
+    s = np.array(scores[users], dtype=float)
+    part = seen[users]
+    s[np.repeat(np.arange(len(users)), np.diff(part.indptr)), part.indices] = -np.inf
+    k = min(k, s.shape[1])
+    return float(np.mean(ranking_metrics(top_k(s, k)[0], held[users], k)["ndcg"]))

@@ -8,8 +8,9 @@ import torch
 from recsys_lite.data import simulate_world
 from recsys_lite.models import ImplicitMF
 from recsys_lite.models.autoencoders import (CDAE, CDL, AutoRec, MultVAE, autorec_loss, cdae_loss, corrupt, gaussian_kl,
-                                             heldout_ndcg, hold_out, multinomial_nll, vae_loss)
+                                             multinomial_nll, vae_loss)
 from recsys_lite.split import random_split
+from recsys_lite.train import heldout_ndcg, hold_out
 
 
 @pytest.fixture(scope="module")

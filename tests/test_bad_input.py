@@ -38,6 +38,7 @@ from recsys_lite.models.ctr import DeepFM, LogisticRegression, WideAndDeep, clic
 from recsys_lite.models.dssm import DSSM
 from recsys_lite.train import negative_items
 from recsys_lite.models.autoencoders import CDAE, CDL, AutoRec, MultVAE
+from recsys_lite.models.graph import GraphCF, important_neighbours, random_walk_visits
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -376,6 +377,17 @@ CASES = {
     "CDL item_reg 0": (lambda: CDL(item_reg=0.0).fit(data()), V, r"item_reg must be a finite number > 0"),
     "CDL network_steps negative": (lambda: CDL(network_steps=-1).fit(data()), V, r"network_steps must be a whole number >= 0"),
     "CDL score before fit": (lambda: CDL().score([0]), NotFittedError, r"not fitted yet"),
+    # ---- graph models (chapter 8) -------------------------------------------------------------
+    "GraphCF kind": (lambda: GraphCF(kind="gcn").fit(data()), V, r"kind must be one of \['lightgcn', 'ngcf'\]"),
+    "GraphCF layers negative": (lambda: GraphCF(layers=-1).fit(data()), V, r"layers must be a whole number >= 0"),
+    "GraphCF learning_rate 0": (lambda: GraphCF(learning_rate=0).fit(data()), V, r"learning_rate must be a finite number > 0"),
+    "GraphCF recommend before fit": (lambda: GraphCF().recommend([0]), NotFittedError, r"not fitted yet"),
+    "random walks unknown item": (lambda: random_walk_visits(X, np.array([30])), V, r"items must be a non-empty 1-D array of item ids in \[0, 30\)"),
+    "random walks negative item": (lambda: random_walk_visits(X, np.array([-1])), V, r"item ids in \[0, 30\)"),
+    "random walks empty": (lambda: random_walk_visits(X, np.array([], dtype=int)), V, r"non-empty"),
+    "random walks float ids": (lambda: random_walk_visits(X, np.array([1.5])), V, r"item ids"),
+    "random walks 0 walks": (lambda: random_walk_visits(X, np.array([1]), walks=0), V, r"walks must be a whole number >= 1"),
+    "important_neighbours top 0": (lambda: important_neighbours(X, 1, top=0), V, r"top must be a whole number >= 1"),
 }
 
 

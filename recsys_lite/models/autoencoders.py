@@ -31,8 +31,8 @@ from torch import nn
 
 from .._checks import flag, fraction, one_of, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import seed_everything, train_loop
-from .base import Recommender, top_k
+from ..train import heldout_ndcg, hold_out, seed_everything, train_loop
+from .base import Recommender
 from .content import _profiles
 from .mf import ImplicitMF
 
@@ -43,32 +43,6 @@ def _widths(value, name: str) -> tuple:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
         raise ValueError(f"{name} must be a list of layer widths, got {value!r}.")
     return tuple(whole_number(w, name) for w in value)
-
-
-def hold_out(matrix: sp.csr_matrix, share: float, rng: np.random.Generator) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Split the stored cells of ``matrix`` at random into (kept, held out), ``share`` of them
-    held out; both have the shape of ``matrix``."""
-    matrix = sp.csr_matrix(matrix)
-    held = rng.random(matrix.nnz) < share
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-
-    def part(mask):
-        return sp.csr_matrix((matrix.data[mask], (rows[mask], matrix.indices[mask])), shape=matrix.shape)
-
-    return part(~held), part(held)
-
-
-def heldout_ndcg(scores: np.ndarray, seen: sp.csr_matrix, held: sp.csr_matrix, k: int = 10) -> float:
-    """Mean NDCG@k of the ``held`` items of each user who has some, ranking every item except
-    the ``seen`` ones by ``scores`` (users x items): the validation measure of the top-n models."""
-    from ..metrics import ranking_metrics
-
-    users = np.flatnonzero(np.diff(held.indptr) > 0)
-    s = np.array(scores[users], dtype=float)
-    part = seen[users]
-    s[np.repeat(np.arange(len(users)), np.diff(part.indptr)), part.indices] = -np.inf
-    k = min(k, s.shape[1])
-    return float(np.mean(ranking_metrics(top_k(s, k)[0], held[users], k)["ndcg"]))
 
 
 def _dense(m: sp.spmatrix) -> torch.Tensor:
