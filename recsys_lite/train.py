@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import one_of, real_number, whole_number
+from ._checks import flag, fraction, one_of, real_number, whole_number
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -19,6 +19,17 @@ def seed_everything(seed: int) -> np.random.Generator:
     seed = whole_number(seed, "seed", minimum=0)
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def check_training_settings(model) -> None:
+    """The settings every model trained by `train_loop` shares: ``epochs``, ``batch_size`` and
+    ``patience`` (whole numbers >= 1), ``learning_rate`` (> 0), ``validation`` (a fraction) and
+    ``progress`` (a bool); a ValueError names the first one that is wrong."""
+    for name in ("epochs", "batch_size", "patience"):
+        whole_number(getattr(model, name), name)
+    real_number(model.learning_rate, "learning_rate", above=0)
+    fraction(model.validation, "validation")
+    flag(model.progress, "progress")
 
 
 def bpr_loss(positive, negative):

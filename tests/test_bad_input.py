@@ -39,6 +39,8 @@ from recsys_lite.models.dssm import DSSM
 from recsys_lite.train import negative_items
 from recsys_lite.models.autoencoders import CDAE, CDL, AutoRec, MultVAE
 from recsys_lite.models.graph import GraphCF, important_neighbours, random_walk_visits
+from recsys_lite.models.visual import VisualBPR
+from recsys_lite.data.posters import render_posters
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -388,6 +390,14 @@ CASES = {
     "random walks float ids": (lambda: random_walk_visits(X, np.array([1.5])), V, r"item ids"),
     "random walks 0 walks": (lambda: random_walk_visits(X, np.array([1]), walks=0), V, r"walks must be a whole number >= 1"),
     "important_neighbours top 0": (lambda: important_neighbours(X, 1, top=0), V, r"top must be a whole number >= 1"),
+    "render_posters not a dataset": (lambda: render_posters(X), T, r"dataset must be a recsys_lite Dataset"),
+    "render_posters size 8": (lambda: render_posters(data(), size=8), V, r"size must be a whole number >= 16"),
+    "render_posters noise negative": (lambda: render_posters(data(), noise=-0.1), V, r"noise must be a finite number >= 0"),
+    "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
+    "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
+    "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),
+    "VisualBPR images NaN": (lambda: VisualBPR(images=np.full((4, 3, 16, 16), np.nan)).fit(data()), V, r"images hold NaN or inf"),
+    "VisualBPR score before fit": (lambda: VisualBPR(images=np.zeros((4, 3, 16, 16))).score([0]), NotFittedError, r"not fitted yet"),
 }
 
 

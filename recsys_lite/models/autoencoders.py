@@ -29,9 +29,9 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .._checks import flag, fraction, one_of, real_number, whole_number
+from .._checks import flag, one_of, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import heldout_ndcg, hold_out, seed_everything, train_loop
+from ..train import check_training_settings, heldout_ndcg, hold_out, seed_everything, train_loop
 from .base import Recommender
 from .content import _profiles
 from .mf import ImplicitMF
@@ -47,15 +47,6 @@ def _widths(value, name: str) -> tuple:
 
 def _dense(m: sp.spmatrix) -> torch.Tensor:
     return torch.as_tensor(m.toarray(), dtype=torch.float32)
-
-
-def _check_training(model) -> None:
-    """The training settings AutoRec, CDAE and Mult-VAE share."""
-    for name in ("epochs", "batch_size", "patience"):
-        whole_number(getattr(model, name), name)
-    real_number(model.learning_rate, "learning_rate", above=0)
-    fraction(model.validation, "validation")
-    flag(model.progress, "progress")
 
 
 def _row_batches(n_rows: int, batch_size: int, rng: np.random.Generator):
@@ -126,7 +117,7 @@ class AutoRec(Recommender):
         one_of(self.activation, "activation", tuple(ACTIVATIONS))
         one_of(self.output, "output", tuple(ACTIVATIONS))
         real_number(self.reg, "reg", minimum=0)
-        _check_training(self)
+        check_training_settings(self)
         return kind, hidden
 
     def _fit(self, train: Dataset) -> None:
@@ -247,7 +238,7 @@ class CDAE(Recommender):
         one_of(self.activation, "activation", tuple(ACTIVATIONS))
         negatives = None if self.negatives is None else whole_number(self.negatives, "negatives")
         real_number(self.reg, "reg", minimum=0)
-        _check_training(self)
+        check_training_settings(self)
         rng = seed_everything(whole_number(self.seed, "seed", minimum=0))
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
         fit, held = hold_out(self.seen_, self.validation, rng)
@@ -364,7 +355,7 @@ class MultVAE(Recommender):
         beta = real_number(self.beta, "beta", minimum=0)
         anneal = whole_number(self.anneal_steps, "anneal_steps")
         real_number(self.reg, "reg", minimum=0)
-        _check_training(self)
+        check_training_settings(self)
         rng = seed_everything(whole_number(self.seed, "seed", minimum=0))
         fit, held = hold_out(self.seen_, self.validation, rng)
         x = _dense(fit)

@@ -22,10 +22,10 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .._checks import flag, fraction, one_of, real_number, whole_number
+from .._checks import one_of, real_number, whole_number
 from ..data.dataset import Dataset
 from ..split import _interactions
-from ..train import bpr_loss, heldout_ndcg, hold_out, lookup, negative_items, seed_everything, train_loop
+from ..train import bpr_loss, check_training_settings, heldout_ndcg, hold_out, lookup, negative_items, seed_everything, train_loop
 from .base import Recommender
 from .feature_mf import sparse_times
 
@@ -92,12 +92,8 @@ class GraphCF(Recommender):
         kind = one_of(self.kind, "kind", ("lightgcn", "ngcf"))
         size = whole_number(self.embedding_size, "embedding_size")
         layers = whole_number(self.layers, "layers", minimum=0)
-        for name in ("epochs", "batch_size", "patience"):
-            whole_number(getattr(self, name), name)
-        real_number(self.learning_rate, "learning_rate", above=0)
+        check_training_settings(self)
         reg = real_number(self.reg, "reg", minimum=0)
-        fraction(self.validation, "validation")
-        flag(self.progress, "progress")
         rng = seed_everything(whole_number(self.seed, "seed", minimum=0))
         fit, held = hold_out(self.seen_, self.validation, rng)
         a = normalised_adjacency(fit)
