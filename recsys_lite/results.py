@@ -93,10 +93,17 @@ def write_json_atomic(path: Path, payload) -> Path:
     return write_atomic(path, lambda f: f.write(text))
 
 
+def _listed(value):
+    """Tuples as lists, recursively: JSON has no tuples, and a model given the list builds alike."""
+    if isinstance(value, (tuple, list)):
+        return [_listed(v) for v in value]
+    return value
+
+
 def _params(model: Recommender) -> dict | None:
-    """The model's hyper-parameters if they survive a JSON round trip (so the model can be
-    rebuilt, e.g. for cross-validation), else None."""
-    params = model.get_params()
+    """The model's hyper-parameters if they survive a JSON round trip, tuples written as lists
+    (so the model can be rebuilt, e.g. for cross-validation), else None."""
+    params = {k: _listed(v) for k, v in model.get_params().items()}
     try:
         return params if json.loads(json.dumps(params)) == params else None
     except (TypeError, ValueError):

@@ -47,6 +47,18 @@ def test_a_record_holds_the_table_and_its_fingerprints(folder, fitted):
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]   # no temporary file left
 
 
+def test_tuple_parameters_are_recorded_as_lists_and_rebuild_the_model(folder, fitted):
+    from recsys_lite.models.autoencoders import AutoRec
+
+    split, _ = fitted
+    model = AutoRec(hidden=(4, 3), epochs=2).fit(split.train)
+    R.compare_and_record(CHAPTER, {"autorec": model}, split)
+    params = json.loads((folder / f"{CHAPTER}.json").read_text())["models"][0]["params"]
+    assert params["hidden"] == [4, 3] and params["epochs"] == 2
+    again = AutoRec(**params).fit(split.train)
+    assert np.allclose(again.score([0, 1]), model.score([0, 1]))
+
+
 def test_evaluations_given_are_used_as_they_are_and_checked(folder, fitted):
     from recsys_lite.evaluation import evaluate
 
