@@ -104,6 +104,19 @@ def negative_items(seen, users, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def bpr_batches(seen: sp.csr_matrix, batch_size: int, rng: np.random.Generator) -> list:
+    """One epoch of BPR triples as tensors: every interaction of ``seen`` once, in a fresh random
+    order, with one negative item drawn for it (`negative_items`), cut into batches of
+    ``batch_size``; returns a list of (users, positives, negatives) tensor triples."""
+    import torch
+
+    users, items = seen.nonzero()
+    order = rng.permutation(len(users))
+    u, i = users[order], items[order]
+    tensors = [torch.as_tensor(x) for x in (u, i, negative_items(seen, u, rng))]
+    return list(zip(*(t.split(batch_size) for t in tensors)))
+
+
 def train_loop(module, *, batches: Callable[[int], list], loss: Callable, validate: Callable[[], float],
                epochs: int, learning_rate: float, weight_decay: float, patience: int = 3,
                progress: bool = False, description: str = "training", optimiser: str = "adam") -> list[dict]:

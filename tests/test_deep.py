@@ -15,7 +15,7 @@ from recsys_lite.models.ctr import (ClickNet, DeepFM, FactorizationMachine, Logi
 from recsys_lite.models.dssm import DSSM, dssm_loss
 from recsys_lite.models.ncf import NCF, bce_loss
 from recsys_lite.split import random_split
-from recsys_lite.train import negative_items
+from recsys_lite.train import bpr_batches, negative_items
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,19 @@ def test_negative_items_refuses_a_user_who_has_seen_everything():
     seen = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0]]))
     with pytest.raises(ValueError, match="user 0 has interacted with every item"):
         negative_items(seen, np.array([1, 0]), np.random.default_rng(0))
+
+
+def test_bpr_batches_cover_every_interaction_once_with_unseen_negatives():
+    dense = np.random.default_rng(2).random((20, 9)) < 0.4
+    seen = sp.csr_matrix(dense.astype(float))
+    batches = bpr_batches(seen, 7, np.random.default_rng(0))
+    assert [len(b[0]) for b in batches[:-1]] == [7] * (len(batches) - 1) and 0 < len(batches[-1][0]) <= 7
+    u, i, j = (torch.cat(part).numpy() for part in zip(*batches))
+    pairs = sorted(zip(u.tolist(), i.tolist()))
+    assert pairs == sorted(zip(*np.nonzero(dense)))          # each interaction exactly once
+    assert not dense[u, j].any()                             # negatives never seen by their user
+    again = bpr_batches(seen, 7, np.random.default_rng(0))
+    assert all(torch.equal(a, b) for x, y in zip(batches, again) for a, b in zip(x, y))
 
 
 # ---- NCF ---------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from torch import nn
 from .._checks import one_of, real_number, whole_number
 from ..data.dataset import Dataset
 from ..split import _interactions
-from ..train import bpr_loss, check_training_settings, heldout_ndcg, hold_out, lookup, negative_items, seed_everything, train_loop
+from ..train import bpr_batches, bpr_loss, check_training_settings, heldout_ndcg, hold_out, lookup, seed_everything, train_loop
 from .base import Recommender
 from .feature_mf import sparse_times
 
@@ -99,15 +99,10 @@ class GraphCF(Recommender):
         a = normalised_adjacency(fit)
         a_t = a.T.tocsr()
         n_u = self.n_users_
-        users, items = fit.nonzero()
         self.network_ = net = GraphNet(n_u + self.n_items_, size, layers, kind)
 
         def batches(epoch):
-            order = rng.permutation(len(users))
-            u, i = users[order], items[order]
-            j = negative_items(fit, u, rng)
-            tensors = [torch.as_tensor(x) for x in (u, i, j)]
-            return list(zip(*(t.split(self.batch_size) for t in tensors)))
+            return bpr_batches(fit, self.batch_size, rng)
 
         def loss(batch):
             u, i, j = batch

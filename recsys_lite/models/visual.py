@@ -20,7 +20,7 @@ from torch import nn
 
 from .._checks import flag, real_number, whole_number
 from ..data.dataset import Dataset
-from ..train import bpr_loss, check_training_settings, heldout_ndcg, hold_out, lookup, negative_items, seed_everything, train_loop
+from ..train import bpr_batches, bpr_loss, check_training_settings, heldout_ndcg, hold_out, lookup, seed_everything, train_loop
 from .base import Recommender
 
 
@@ -83,7 +83,6 @@ class VisualBPR(Recommender):
         rng = seed_everything(whole_number(self.seed, "seed", minimum=0))
         self.images_ = x = torch.as_tensor(images)
         fit, held = hold_out(self.seen_, self.validation, rng)
-        users, items = fit.nonzero()
         self.network_ = net = _VisualNet(self.n_users_, self.n_items_, size, self.identity)
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
 
@@ -99,10 +98,7 @@ class VisualBPR(Recommender):
             return moved + 0.05 * torch.randn(x.shape, generator=generator)
 
         def batches(epoch):
-            order = rng.permutation(len(users))
-            u, i = users[order], items[order]
-            tensors = [torch.as_tensor(a) for a in (u, i, negative_items(fit, u, rng))]
-            return list(zip(*(t.split(self.batch_size) for t in tensors)))
+            return bpr_batches(fit, self.batch_size, rng)
 
         def loss(batch):
             u, i, j = batch
@@ -115,14 +111,15 @@ class VisualBPR(Recommender):
             return bpr_loss(pos, neg) + reg * penalty / len(u)
 
         def validate():
-            return -heldout_ndcg(net.all_scores(x).numpy(), fit, held)
+            return -heldout_ndcg(net.all_scores(net.cnn(x)).numpy(), fit, held)
 
         self.history_ = train_loop(net, batches=batches, loss=loss, validate=validate, epochs=self.epochs,
                                    learning_rate=self.learning_rate, weight_decay=0.0, patience=self.patience,
                                    progress=self.progress, description="visual BPR")
         with torch.no_grad():
-            self.item_vectors_ = net.cnn(x).numpy().astype(float)
-            self.scores_ = net.all_scores(x).numpy().astype(float)
+            phi = net.cnn(x)
+            self.item_vectors_ = phi.numpy().astype(float)
+            self.scores_ = net.all_scores(phi).numpy().astype(float)
 
     def _score(self, users):
         return self.scores_[users]
@@ -144,8 +141,9 @@ class _VisualNet(nn.Module):
             s = s + (lookup(self.gamma_u, u) * lookup(self.gamma_i, i)).sum(1)
         return s
 
-    def all_scores(self, images):
-        s = self.theta @ self.cnn(images).T
+    def all_scores(self, phi):
+        """Every user's score for every item, from the items' CNN vectors ``phi``."""
+        s = self.theta @ phi.T
         if self.identity:
             s = s + self.gamma_u @ self.gamma_i.T
         return s
