@@ -4,7 +4,8 @@ film gets a small picture drawn from what the data knows about it.
 What a poster encodes, by construction (and therefore all a model can learn from it):
 
 * each of the film's genres (up to three, in the data's order) is a motif of its own shape and
-  colour (19 genres, 9 shapes, 19 hues), drawn at a random place and size;
+  colour (19 genres, 9 shapes, 19 hues), drawn in its own quadrant of the picture (the quadrants
+  shuffled per film), a little off its centre, at a random size, so that no motif hides another;
 * the background is a dark shade of the first genre's colour, brightening towards the top;
 * a "studio style": a border whose colour is fixed by the film's first production company in
   the knowledge graph (else its first director; a film with neither has no border);
@@ -88,15 +89,25 @@ def render_posters(dataset: Dataset, *, size: int = 32, knowledge: pd.DataFrame 
     first = np.array([genre_colour(gs[0]) for gs in genres])                          # films x 3
     shade = 0.25 + 0.2 * (1 - ys / (size - 1))                                        # brighter at the top
     img = first[:, :, None, None] * shade[None, None]                                  # films x 3 x size x size
-    centres = rng.uniform(0.3 * size, 0.7 * size, (n, len(GENRES), 2))
-    radii = rng.uniform(0.18 * size, 0.3 * size, (n, len(GENRES)))
+    # the film's k-th genre goes to the k-th of four quadrants in a random order, a little off
+    # its centre: every motif stays visible, and where it sits says nothing about the genre
+    quadrant = np.argsort(rng.random((n, 4)), axis=1)
+    jitter = rng.uniform(-0.06 * size, 0.06 * size, (n, 4, 2))
+    radii = rng.uniform(0.12 * size, 0.19 * size, (n, 4))
+    centres = np.zeros((n, len(GENRES), 2))
+    radius = np.zeros((n, len(GENRES)))
+    for f, gs in enumerate(genres):
+        for k, g in enumerate(gs):
+            q = quadrant[f, k]
+            centres[f, g] = (np.array([q % 2, q // 2]) + 0.5) * size / 2 + jitter[f, k]
+            radius[f, g] = radii[f, k]
     for g in range(len(GENRES)):
         films = np.array([f for f, gs in enumerate(genres) if g in gs], dtype=int)
         if not len(films):
             continue
         dx = xs[None] - centres[films, g, 0][:, None, None]
         dy = ys[None] - centres[films, g, 1][:, None, None]
-        cover = _motif(g % len(MOTIFS), dx, dy, radii[films, g][:, None, None])[:, None]
+        cover = _motif(g % len(MOTIFS), dx, dy, radius[films, g][:, None, None])[:, None]
         img[films] = np.where(cover, genre_colour(g)[None, :, None, None], img[films])
     hue = _studio(dataset, knowledge)
     framed = np.flatnonzero(~np.isnan(hue))

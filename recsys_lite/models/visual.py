@@ -6,7 +6,8 @@ idea on points of interest, Wang et al. 2017).
     score(u, i) = θ_uᵀ φ(x_i)  [+ γ_uᵀ γ_i  with ``identity=True``]
 
 φ is the CNN: three 3 x 3 convolutions with stride 2 and ReLU (3 → 8 → 16 → 32 channels, each
-halving the picture), a global average over positions, and a linear map to the embedding.
+halving the picture), a global max-pool over positions (a filter's strongest response anywhere:
+whether what it detects is on the picture, wherever it is), and a linear map to the embedding.
 Unlike VBPR, which takes features from a CNN trained on other images, this CNN is trained here
 end to end, so its filters learn what matters for the users. Without the identity term
 (the default) an item nobody interacted with is scored from its picture exactly as the others;
@@ -42,7 +43,7 @@ class PosterCNN(nn.Module):
         return maps
 
     def forward(self, x):
-        return self.out(self.feature_maps(x)[-1].mean(dim=(2, 3)))
+        return self.out(self.feature_maps(x)[-1].amax(dim=(2, 3)))
 
 
 class VisualBPR(Recommender):
@@ -53,8 +54,8 @@ class VisualBPR(Recommender):
     every step (the scores read the pictures as they are)."""
 
     def __init__(self, *, images=None, embedding_size: int = 32, identity: bool = False, augment: bool = True,
-                 epochs: int = 40, batch_size: int = 20000, learning_rate: float = 0.02, reg: float = 1e-4,
-                 validation: float = 0.05, patience: int = 5, seed: int = 0, progress: bool = False):
+                 epochs: int = 30, batch_size: int = 8192, learning_rate: float = 0.02, reg: float = 1e-4,
+                 validation: float = 0.05, patience: int = 10, seed: int = 0, progress: bool = False):
         self.images = images
         self.augment = augment
         self.embedding_size = embedding_size
@@ -86,16 +87,20 @@ class VisualBPR(Recommender):
         self.network_ = net = _VisualNet(self.n_users_, self.n_items_, size, self.identity)
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
 
+        # one bank of noise a little larger than the pictures, drawn once; each step reads it at a
+        # random offset, so the noise changes at every step for the cost of a slice
+        bank = 0.05 * torch.randn((x.shape[0], 3, x.shape[2] + 8, x.shape[3] + 8), generator=generator)
+
         def augmented():
             # every step sees the pictures moved, mirrored and re-noised, so that the CNN cannot
             # learn an item by its exact pixels (its own identity) instead of by what it shows
             if not self.augment:
                 return x
-            dx, dy, mirror = torch.randint(-3, 4, (2,), generator=generator).tolist() + \
-                [bool(torch.rand(1, generator=generator) < 0.5)]
+            dx, dy, ox, oy = torch.randint(-3, 4, (2,), generator=generator).tolist() + \
+                torch.randint(0, 9, (2,), generator=generator).tolist()
             moved = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-            moved = moved.flip(3) if mirror else moved
-            return moved + 0.05 * torch.randn(x.shape, generator=generator)
+            moved = moved.flip(3) if bool(torch.rand(1, generator=generator) < 0.5) else moved
+            return moved + bank[:, :, oy:oy + x.shape[2], ox:ox + x.shape[3]]
 
         def batches(epoch):
             return bpr_batches(fit, self.batch_size, rng)
