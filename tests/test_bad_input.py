@@ -393,6 +393,7 @@ CASES = {
     "render_posters not a dataset": (lambda: render_posters(X), T, r"dataset must be a recsys_lite Dataset"),
     "render_posters size 8": (lambda: render_posters(data(), size=8), V, r"size must be a whole number >= 16"),
     "render_posters noise negative": (lambda: render_posters(data(), noise=-0.1), V, r"noise must be a finite number >= 0"),
+    "render_posters min_studio_films 0": (lambda: render_posters(data(), min_studio_films=0), V, r"min_studio_films must be a whole number >= 1"),
     "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
     "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
     "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),

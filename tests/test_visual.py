@@ -56,12 +56,15 @@ def test_every_genre_of_a_film_stays_visible():
 
 
 def test_studio_borders_follow_the_knowledge_graph():
-    data = films([("Drama",)] * 3)
-    facts = pd.DataFrame({"item": [0, 1, 1], "relation": ["company", "company", "director"],
-                          "entity": ["m.studio", "m.studio", "m.someone"]})
-    p = render_posters(data, knowledge=facts, noise=0.0)
+    data = films([("Drama",)] * 4)
+    facts = pd.DataFrame({"item": [0, 1, 1, 2], "relation": ["company", "company", "director", "company"],
+                          "entity": ["m.studio", "m.studio", "m.someone", "m.small"]})
+    p = render_posters(data, knowledge=facts, noise=0.0, min_studio_films=2)
     assert np.array_equal(p[0, :, 0, :], p[1, :, 0, :])           # same company, same border
-    assert not np.allclose(p[2, :, 0, 5:27], p[0, :, 0, 5:27])     # no company nor director: no border
+    plain = render_posters(data, noise=0.0, min_studio_films=2)
+    assert not np.allclose(p[0, :, 0, 5:27], plain[0, :, 0, 5:27])  # a border where the studio has 2 films
+    for film in (2, 3):                                            # a one-film company, or none: no border
+        assert np.allclose(p[film, :, 0, 5:27], plain[film, :, 0, 5:27])
 
 
 def test_poster_cnn_shapes():

@@ -8,7 +8,9 @@ What a poster encodes, by construction (and therefore all a model can learn from
   shuffled per film), a little off its centre, at a random size, so that no motif hides another;
 * the background is a dark shade of the first genre's colour, brightening towards the top;
 * a "studio style": a border whose colour is fixed by the film's first production company in
-  the knowledge graph (else its first director; a film with neither has no border);
+  the knowledge graph, for companies with at least ``min_studio_films`` films (a style is what
+  many films share: a colour of its own for each film would be a name tag, which a model could
+  memorise instead of learning what the picture shows); other films have no border;
 * per-film nuisance: the motifs' places and sizes, and pixel noise.
 
 Everything is drawn from ``np.random.default_rng(seed)``: the same seed gives the same posters.
@@ -60,26 +62,28 @@ def _motif(kind: int, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarr
     return np.abs(dx) + np.abs(dy) < r                                     # diamond
 
 
-def _studio(dataset: Dataset, knowledge: pd.DataFrame | None) -> np.ndarray:
-    """Each film's studio-style hue in [0, 1), or NaN: from its first production company, else
-    its first director (a stable hash of the entity id)."""
+def _studio(dataset: Dataset, knowledge: pd.DataFrame | None, min_films: int) -> np.ndarray:
+    """Each film's studio-style hue in [0, 1), or NaN: from its first production company, where
+    that company made at least ``min_films`` films of the catalogue (a stable hash of its id)."""
     hue = np.full(dataset.n_items, np.nan)
     if knowledge is None or not len(knowledge):
         return hue
-    for relation in ("director", "company"):                     # the company, where there is one, wins
-        first = knowledge[knowledge["relation"] == relation].groupby("item")["entity"].first()
-        hue[first.index.to_numpy()] = [zlib.crc32(e.encode()) % 1000 / 1000 for e in first.to_numpy()]
+    first = knowledge[knowledge["relation"] == "company"].groupby("item")["entity"].first()
+    first = first[first.map(first.value_counts()) >= min_films]
+    hue[first.index.to_numpy()] = [zlib.crc32(e.encode()) % 1000 / 1000 for e in first.to_numpy()]
     return hue
 
 
 def render_posters(dataset: Dataset, *, size: int = 32, knowledge: pd.DataFrame | None = None, noise: float = 0.08,
-                   seed: int = 0) -> np.ndarray:
+                   min_studio_films: int = 5, seed: int = 0) -> np.ndarray:
     """A poster per film of ``dataset``: float32 array (films, 3, size, size), values in [0, 1],
     channels first (torch's layout). ``knowledge`` (`load_knowledge_graph`) adds the studio
-    borders; see the module docstring for what is drawn."""
+    borders of companies with at least ``min_studio_films`` films; see the module docstring for
+    what is drawn."""
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a recsys_lite Dataset, got {type(dataset).__name__}.")
     size = whole_number(size, "size", minimum=16)
+    min_studio_films = whole_number(min_studio_films, "min_studio_films")
     noise = real_number(noise, "noise", minimum=0)
     rng = np.random.default_rng(whole_number(seed, "seed", minimum=0))
     n = dataset.n_items
@@ -109,7 +113,7 @@ def render_posters(dataset: Dataset, *, size: int = 32, knowledge: pd.DataFrame 
         dy = ys[None] - centres[films, g, 1][:, None, None]
         cover = _motif(g % len(MOTIFS), dx, dy, radius[films, g][:, None, None])[:, None]
         img[films] = np.where(cover, genre_colour(g)[None, :, None, None], img[films])
-    hue = _studio(dataset, knowledge)
+    hue = _studio(dataset, knowledge, min_studio_films)
     framed = np.flatnonzero(~np.isnan(hue))
     if len(framed):
         colours = np.array([colorsys.hsv_to_rgb(h, 0.6, 0.8) for h in hue[framed]])

@@ -54,7 +54,7 @@ class VisualBPR(Recommender):
     every step (the scores read the pictures as they are)."""
 
     def __init__(self, *, images=None, embedding_size: int = 32, identity: bool = False, augment: bool = True,
-                 epochs: int = 30, batch_size: int = 8192, learning_rate: float = 0.02, reg: float = 1e-4,
+                 epochs: int = 30, batch_size: int = 4096, learning_rate: float = 0.01, reg: float = 1e-4,
                  validation: float = 0.05, patience: int = 10, seed: int = 0, progress: bool = False):
         self.images = images
         self.augment = augment
@@ -87,20 +87,24 @@ class VisualBPR(Recommender):
         self.network_ = net = _VisualNet(self.n_users_, self.n_items_, size, self.identity)
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
 
-        # one bank of noise a little larger than the pictures, drawn once; each step reads it at a
-        # random offset, so the noise changes at every step for the cost of a slice
-        bank = 0.05 * torch.randn((x.shape[0], 3, x.shape[2] + 8, x.shape[3] + 8), generator=generator)
+        # the pictures wrapped around by 3 pixels on every side, and their mirror images, once: a
+        # step's shifted picture is then a slice of one of them; and one bank of noise, read at a
+        # random offset, so that the noise changes at every step for the cost of a slice
+        h, w = x.shape[2], x.shape[3]
+        wrapped = torch.cat([x[:, :, -3:], x, x[:, :, :3]], dim=2)
+        wrapped = torch.cat([wrapped[:, :, :, -3:], wrapped, wrapped[:, :, :, :3]], dim=3)
+        views = (wrapped, wrapped.flip(3))
+        bank = 0.05 * torch.randn((x.shape[0], 3, h + 8, w + 8), generator=generator)
 
         def augmented():
             # every step sees the pictures moved, mirrored and re-noised, so that the CNN cannot
             # learn an item by its exact pixels (its own identity) instead of by what it shows
             if not self.augment:
                 return x
-            dx, dy, ox, oy = torch.randint(-3, 4, (2,), generator=generator).tolist() + \
-                torch.randint(0, 9, (2,), generator=generator).tolist()
-            moved = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-            moved = moved.flip(3) if bool(torch.rand(1, generator=generator) < 0.5) else moved
-            return moved + bank[:, :, oy:oy + x.shape[2], ox:ox + x.shape[3]]
+            dy, dx, oy, ox, mirror = (torch.randint(0, 7, (2,), generator=generator).tolist()
+                                      + torch.randint(0, 9, (2,), generator=generator).tolist()
+                                      + [int(torch.rand(1, generator=generator) < 0.5)])
+            return views[mirror][:, :, dy:dy + h, dx:dx + w] + bank[:, :, oy:oy + h, ox:ox + w]
 
         def batches(epoch):
             return bpr_batches(fit, self.batch_size, rng)
