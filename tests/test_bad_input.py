@@ -41,6 +41,9 @@ from recsys_lite.models.autoencoders import CDAE, CDL, AutoRec, MultVAE
 from recsys_lite.models.graph import GraphCF, important_neighbours, random_walk_visits
 from recsys_lite.models.visual import VisualBPR
 from recsys_lite.data.posters import render_posters
+from recsys_lite.data.sessions import cut_sessions, session_parallel_batches, split_sessions_by_time
+from recsys_lite.models.session import session_bpr_loss, top1_loss
+import torch
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
 ITEMS = pd.DataFrame({"item_id": [5, 6, 7, 8], "title": list("abcd"), "genres": [("Drama",)] * 4})
@@ -394,6 +397,20 @@ CASES = {
     "render_posters size 8": (lambda: render_posters(data(), size=8), V, r"size must be a whole number >= 16"),
     "render_posters noise negative": (lambda: render_posters(data(), noise=-0.1), V, r"noise must be a finite number >= 0"),
     "render_posters min_studio_films 0": (lambda: render_posters(data(), min_studio_films=0), V, r"min_studio_films must be a whole number >= 1"),
+    "cut_sessions not a dataset": (lambda: cut_sessions(X), T, r"data must be a recsys_lite Dataset"),
+    "cut_sessions gap negative": (lambda: cut_sessions(data(), gap=-1), V, r"gap must be a finite number >= 0"),
+    "cut_sessions gap NaN": (lambda: cut_sessions(data(), gap=np.nan), V, r"gap must be a finite number"),
+    "session batches not Sessions": (lambda: session_parallel_batches(X, 2), T, r"sessions must be Sessions"),
+    "session batches size 0": (lambda: session_parallel_batches(cut_sessions(data(), gap=1e9), 0), V,
+                               r"batch_size must be a whole number >= 1"),
+    "session batches order out of range": (lambda: session_parallel_batches(cut_sessions(data(), gap=1e9), 2,
+                                                                            order=np.array([5])), V, r"order must be a 1-D array"),
+    "Sessions subset wrong length": (lambda: cut_sessions(data(), gap=1e9).subset([True] * 99), V,
+                                     r"keep must be a boolean mask of length"),
+    "split_sessions_by_time share 0": (lambda: split_sessions_by_time(cut_sessions(data(), gap=1e9), test_share=0.0), V,
+                                       r"test_share must be strictly between 0 and 1"),
+    "top1_loss not square": (lambda: top1_loss(torch.zeros(2, 3)), V, r"scores must be a square"),
+    "session_bpr_loss one slot": (lambda: session_bpr_loss(torch.zeros(1, 1)), V, r"at least two active slots"),
     "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
     "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
     "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),

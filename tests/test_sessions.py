@@ -1,0 +1,134 @@
+"""Chapter 9's sessions: cutting a rating log at gaps, the time split, and GRU4Rec's
+session-parallel mini-batches, on hand-made logs."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys_lite.data import Dataset
+from recsys_lite.data.sessions import Sessions, cut_sessions, session_parallel_batches, split_sessions_by_time
+
+
+def log(rows, n_users=3, n_items=8):
+    """A Dataset from (user, item, timestamp) rows."""
+    r = pd.DataFrame(rows, columns=["user", "item", "timestamp"]).assign(rating=4.0)
+    users = pd.DataFrame({"user_id": np.arange(1, n_users + 1)})
+    items = pd.DataFrame({"item_id": np.arange(1, n_items + 1), "title": [f"film {i}" for i in range(n_items)],
+                          "genres": [("Drama",)] * n_items})
+    return Dataset(r[["user", "item", "rating", "timestamp"]], users, items)
+
+
+def sessions_of(lists, n_items=10):
+    lengths = [len(x) for x in lists]
+    return Sessions(np.concatenate(lists).astype(int), np.concatenate([[0], np.cumsum(lengths)]),
+                    np.zeros(len(lists), dtype=int), np.arange(len(lists)), n_items)
+
+
+def test_sessions_are_cut_at_gaps_per_user_in_time_order():
+    data = log([(0, 1, 100), (0, 2, 0), (1, 3, 10), (0, 4, 5000), (1, 5, 20), (0, 6, 5100), (0, 7, 5100),
+                (2, 0, 7)])
+    s = cut_sessions(data, gap=3600)
+    got = [(int(s.users[k]), s.session(k).tolist()) for k in range(len(s))]
+    assert got == [(0, [2, 1]), (0, [4, 6, 7]), (1, [3, 5]), (2, [0])]      # time order; ties keep the log's order
+    assert s.starts.tolist() == [0, 5000, 10, 7]
+    assert len(cut_sessions(data, gap=10_000)) == 3                           # a longer gap merges user 0's two
+    assert len(cut_sessions(data, gap=0)) == 7                                # only same-second ratings stay together
+
+
+def test_session_parallel_batches_reset_exactly_at_session_ends():
+    s = sessions_of([[1, 2, 3], [4, 5], [6], [7, 8, 9, 0]])
+    steps = list(session_parallel_batches(s, 2))
+    inputs = np.array([x[0] for x in steps])
+    targets = np.array([x[1] for x in steps])
+    resets = np.array([x[2] for x in steps])
+    active = np.array([x[3] for x in steps])
+    # slot 0 works through [1, 2, 3]; slot 1 through [4, 5], then (the one-event session [6]
+    # skipped) takes [7, 8, 9, 0] with a reset; slot 0 then finds the queue empty
+    assert inputs.tolist() == [[1, 4], [2, 7], [-1, 8], [-1, 9]]
+    assert targets.tolist() == [[2, 5], [3, 8], [-1, 9], [-1, 0]]
+    assert resets.tolist() == [[True, True], [False, True], [False, False], [False, False]]
+    assert active.tolist() == [[True, True], [True, True], [False, True], [False, True]]
+
+
+def test_session_parallel_batches_never_cross_a_session_and_miss_nothing():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 9, 60)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    lists = [np.arange(offsets[k], offsets[k + 1]) for k in range(60)]     # every event its own item id
+    session_of = np.repeat(np.arange(60), lengths)
+    s = sessions_of(lists, n_items=int(offsets[-1]))
+    pairs, last = [], {}
+    for inputs, targets, reset, active in session_parallel_batches(s, 7, order=rng.permutation(60)):
+        for slot in np.flatnonzero(active):
+            i, t = inputs[slot], targets[slot]
+            assert t == i + 1 and session_of[i] == session_of[t]          # the next event of the same session
+            assert reset[slot] == (i == offsets[session_of[i]])            # reset exactly at a session's start
+            if not reset[slot]:
+                assert last[slot] == i - 1                                 # no jump inside a slot
+            last[slot] = i
+            pairs.append(i)
+        assert not reset[~active].any() and (inputs[~active] == -1).all()
+    expected = [e for k in range(60) if lengths[k] >= 2 for e in lists[k][:-1]]
+    assert sorted(pairs) == sorted(expected)                               # every pair once, none extra
+
+
+def test_time_split_keeps_the_future_out_and_drops_unknown_items():
+    s = Sessions(np.array([0, 1, 2, 1, 0, 5, 0, 2, 7]), np.array([0, 2, 4, 6, 9]), np.array([0, 1, 2, 3]),
+                 np.array([40, 10, 30, 20]), 8)
+    train, test = split_sessions_by_time(s, test_share=0.5)
+    assert sorted(train.starts.tolist()) == [10, 20]                       # the two earliest
+    assert test.starts.tolist() == [40] and test.session(0).tolist() == [0, 1]
+    # the session started at 30 was [0, 5]: item 5 never occurs in training, so one event is left: dropped
+    assert max(train.starts) < min(test.starts)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s: session_parallel_batches(s, 0), r"batch_size must be a whole number >= 1"),
+    (lambda s: session_parallel_batches(s, 2, order=np.array([0, 9])), r"order must be a 1-D array"),
+    (lambda s: session_parallel_batches(sessions_of([[1], [2]]), 2), r"no session has two or more events"),
+    (lambda s: split_sessions_by_time(s, test_share=1.0), r"test_share must be strictly between 0 and 1"),
+    (lambda s: cut_sessions(s), r"data must be a recsys_lite Dataset"),
+])
+def test_bad_input_is_refused(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(sessions_of([[1, 2], [3, 4]]))                  # refused at the call, not at the first step
+
+
+# ---- the in-batch losses -------------------------------------------------------------------------
+import torch  # noqa: E402
+
+from recsys_lite.models.session import session_bpr_loss, top1_loss  # noqa: E402
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_top1_and_bpr_match_the_papers_formulas_by_hand():
+    r = np.array([[2.0, 0.5, -1.0], [0.3, 1.0, 0.8], [0.0, -0.2, 0.4]])
+    top1 = np.mean([np.mean([sig(r[k, j] - r[k, k]) + sig(r[k, j] ** 2) for j in range(3) if j != k]) for k in range(3)])
+    bpr = np.mean([np.mean([-np.log(sig(r[k, k] - r[k, j])) for j in range(3) if j != k]) for k in range(3)])
+    assert np.isclose(top1_loss(torch.tensor(r)).item(), top1)
+    assert np.isclose(session_bpr_loss(torch.tensor(r)).item(), bpr)
+    # an inactive slot is neither a row nor a negative
+    active = torch.tensor([True, False, True])
+    sub = r[np.ix_([0, 2], [0, 2])]
+    assert np.isclose(top1_loss(torch.tensor(r), active).item(),
+                      np.mean([sig(sub[0, 1] - sub[0, 0]) + sig(sub[0, 1] ** 2), sig(sub[1, 0] - sub[1, 1]) + sig(sub[1, 0] ** 2)]))
+
+
+def test_the_losses_fall_as_the_positives_rise():
+    r = torch.zeros(4, 4)
+    better = r + 3 * torch.eye(4)
+    assert top1_loss(better) < top1_loss(r) and session_bpr_loss(better) < session_bpr_loss(r)
+    assert np.isclose(session_bpr_loss(r).item(), np.log(2))           # all scores equal: ln 2
+    assert np.isclose(top1_loss(r).item(), 1.0)                        # σ(0) + σ(0)
+
+
+@pytest.mark.parametrize("loss", [top1_loss, session_bpr_loss])
+def test_the_losses_refuse_bad_shapes(loss):
+    with pytest.raises(ValueError, match="scores must be a square"):
+        loss(torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="active must be a boolean vector of length 3"):
+        loss(torch.zeros(3, 3), torch.tensor([True, False]))
+    with pytest.raises(ValueError, match="at least two active slots"):
+        loss(torch.zeros(3, 3), torch.tensor([True, False, False]))
