@@ -14,6 +14,14 @@ def whole_number(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def layer_widths(value, name: str, *, empty: bool = True) -> tuple:
+    """``value`` (a list or tuple of whole numbers >= 1) as a tuple of layer widths; an empty
+    one only with ``empty``; else ValueError."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or (not empty and not len(value)):
+        raise ValueError(f"{name} must be a {'' if empty else 'non-empty '}list of layer widths, got {value!r}.")
+    return tuple(whole_number(w, name) for w in value)
+
+
 def real_number(value, name: str, *, minimum: float | None = None, above: float | None = None,
                 maximum: float | None = None, below: float | None = None) -> float:
     """``value`` as a finite float (bools, strings, NaN and inf refused), optionally with

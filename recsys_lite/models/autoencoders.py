@@ -29,7 +29,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .._checks import flag, one_of, real_number, whole_number
+from .._checks import flag, layer_widths, one_of, real_number, whole_number
 from ..data.dataset import Dataset
 from ..train import check_training_settings, heldout_ndcg, hold_out, seed_everything, train_loop
 from .base import Recommender
@@ -37,12 +37,6 @@ from .content import _profiles
 from .mf import ImplicitMF
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU}
-
-
-def _widths(value, name: str) -> tuple:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise ValueError(f"{name} must be a list of layer widths, got {value!r}.")
-    return tuple(whole_number(w, name) for w in value)
 
 
 def _dense(m: sp.spmatrix) -> torch.Tensor:
@@ -111,7 +105,7 @@ class AutoRec(Recommender):
 
     def _check_params(self):
         kind = one_of(self.kind, "kind", ("item", "user"))
-        hidden = _widths(self.hidden, "hidden")
+        hidden = layer_widths(self.hidden, "hidden")
         if not hidden:
             raise ValueError("hidden must hold at least one layer width.")
         one_of(self.activation, "activation", tuple(ACTIVATIONS))
@@ -349,7 +343,7 @@ class MultVAE(Recommender):
         self.progress = progress
 
     def _fit(self, train: Dataset) -> None:
-        hidden = _widths(self.hidden, "hidden")
+        hidden = layer_widths(self.hidden, "hidden")
         latent = whole_number(self.latent, "latent")
         dropout = real_number(self.dropout, "dropout", minimum=0, below=1)
         beta = real_number(self.beta, "beta", minimum=0)
@@ -453,7 +447,7 @@ class CDL(ImplicitMF):
 
     def _fit(self, train: Dataset) -> None:
         f = whole_number(self.embedding_size, "embedding_size")
-        hidden = _widths(self.hidden, "hidden")
+        hidden = layer_widths(self.hidden, "hidden")
         for name in ("reg", "item_reg", "alpha", "init_std"):
             real_number(getattr(self, name), name, above=0)
         real_number(self.reconstruction_weight, "reconstruction_weight", minimum=0)

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from .._atomic import write_atomic
-from .._checks import flag, fraction, one_of, real_number, whole_number
+from .._checks import flag, fraction, layer_widths, one_of, real_number, whole_number
 from ..data.dataset import Dataset
 from ..train import lookup, negative_items, seed_everything, train_loop
 from .base import Recommender
@@ -133,9 +133,7 @@ class NCF(Recommender):
     def _check_params(self) -> tuple:
         kind = one_of(self.kind, "kind", KINDS)
         factors = whole_number(self.embedding_size, "embedding_size")
-        if isinstance(self.layers, (str, bytes)) or not hasattr(self.layers, "__len__") or not len(self.layers):
-            raise ValueError(f"layers must be a non-empty list of layer widths, got {self.layers!r}.")
-        layers = tuple(whole_number(w, "layers") for w in self.layers)
+        layers = layer_widths(self.layers, "layers", empty=False)
         if kind != "gmf" and layers[0] < 2:
             raise ValueError(f"layers[0] must be >= 2 (the MLP's embeddings are half of it), got {layers[0]}.")
         for name in ("negatives", "epochs", "batch_size", "patience"):
