@@ -80,6 +80,12 @@ def relevant_matrix(split: Split, relevance_threshold: float | None = None) -> s
     return m
 
 
+def protocol_text(ranked: str, exclude_seen: bool, k: int, relevance: str) -> str:
+    """How an `Evaluation` describes a full-ranking protocol (its ``protocol``), e.g. "full
+    ranking of 1682 items, training items excluded, @10; all test items relevant"."""
+    return f"{ranked}, {'training items excluded' if exclude_seen else 'training items kept'}, @{k}; {relevance}"
+
+
 def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
              relevance_threshold: float | None = None, exclude_seen: bool = True,
              graded: bool = False, sampled: bool = False, n_negatives: int = 99,
@@ -163,8 +169,7 @@ def evaluate(model: Recommender, split: Split, *, k: int = 10, metrics=None,
             shown = recs.items[recs.items >= 0]
             summary["coverage"] = np.unique(shown).size / len(candidates)
             ranked = f"ranking of {len(candidates)} candidate items only"
-        protocol = (f"{ranked}, "
-                    f"{'training items excluded' if exclude_seen else 'training items kept'}, @{k}; {label_rel}")
+        protocol = protocol_text(ranked, exclude_seen, k, label_rel)
     summary = {**per_user.mean().to_dict(), **summary}
     errors = _rating_errors(model, split)
     if errors is not None:

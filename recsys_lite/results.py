@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import write_atomic
-from .evaluation import FULL_METRICS, Evaluation, _resampled, evaluate, summary_table
+from .evaluation import FULL_METRICS, Evaluation, _resampled, evaluate, protocol_text, summary_table
 from .models.base import Recommender
 from .split import Split
 
@@ -139,8 +139,7 @@ def compare_and_record(chapter: str, models: dict, split: Split, *, intervals: b
             evaluations[name] = evaluate(model, split, k=BOOK_K)
             continue
         ev = given[name]
-        book = (f"full ranking of {split.test.n_items} items, training items excluded, @{BOOK_K}; "
-                "all test items relevant")
+        book = protocol_text(f"full ranking of {split.test.n_items} items", True, BOOK_K, "all test items relevant")
         if not isinstance(ev, Evaluation) or not set(FULL_METRICS) <= set(ev.per_user.columns) or ev.protocol != book:
             raise ValueError(f"evaluations[{name!r}] must be evaluate(model, split) of that model with the book's "
                              f"protocol and every metric ({book}).")
