@@ -43,6 +43,7 @@ from recsys_lite.models.visual import VisualBPR
 from recsys_lite.data.posters import render_posters
 from recsys_lite.data.sessions import cut_sessions, session_parallel_batches, split_sessions_by_time
 from recsys_lite.models.session import session_bpr_loss, top1_loss
+from recsys_lite.models.session_baselines import MarkovChain, SessionPopularity, evaluate_next_item, next_item_points
 import torch
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
@@ -411,6 +412,12 @@ CASES = {
                                        r"test_share must be strictly between 0 and 1"),
     "top1_loss not square": (lambda: top1_loss(torch.zeros(2, 3)), V, r"scores must be a square"),
     "session_bpr_loss one slot": (lambda: session_bpr_loss(torch.zeros(1, 1)), V, r"at least two active slots"),
+    "next_item_points not Sessions": (lambda: next_item_points(X), T, r"sessions must be Sessions"),
+    "MarkovChain fit not Sessions": (lambda: MarkovChain().fit(X), T, r"train must be Sessions"),
+    "session model score before fit": (lambda: SessionPopularity().score_points(cut_sessions(data(), gap=1e9), [0], [1]),
+                                       RuntimeError, r"not fitted yet"),
+    "evaluate_next_item k 0": (lambda: evaluate_next_item(SessionPopularity().fit(cut_sessions(data(), gap=1e9)),
+                                                          cut_sessions(data(), gap=1e9), k=0), V, r"k must be a whole number >= 1"),
     "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
     "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
     "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),

@@ -132,3 +132,57 @@ def test_the_losses_refuse_bad_shapes(loss):
         loss(torch.zeros(3, 3), torch.tensor([True, False]))
     with pytest.raises(ValueError, match="at least two active slots"):
         loss(torch.zeros(3, 3), torch.tensor([True, False, False]))
+
+
+# ---- next-item evaluation and the session baselines ----------------------------------------------
+from recsys_lite.models.session_baselines import (MarkovChain, SessionItemPopularity,  # noqa: E402
+                                                  SessionPopularity, evaluate_next_item, next_item_points)
+
+
+def test_prediction_points_are_every_position_after_the_first():
+    session, position = next_item_points(sessions_of([[4, 5, 6], [7], [8, 9]]))
+    assert list(zip(session.tolist(), position.tolist())) == [(0, 1), (0, 2), (2, 1)]
+
+
+def test_pop_and_markov_ranks_by_hand():
+    train = sessions_of([[0, 1, 2], [0, 1, 3], [1, 2]], n_items=5)
+    test = sessions_of([[1, 3, 2]], n_items=5)
+    # POP counts 0:2 1:3 2:2 3:1 4:0; transitions 0→1 (2), 1→2 (2), 1→3 (1); none from 2 or 3, and
+    # none across sessions (2→0, 3→1 are not transitions)
+    markov = MarkovChain().fit(train)
+    assert markov.transitions_.toarray()[:4].tolist() == [[0, 2, 0, 0, 0], [0, 0, 2, 1, 0], [0] * 5, [0] * 5]
+    # point 1 (prefix [1], target 3): Markov puts 2 ahead of 3 (rank 1); POP puts 0 and 2 ahead (rank 2)
+    # point 2 (prefix [1, 3], target 2): nothing follows 3, so both fall back to POP, where 0 ties
+    # with 2 and a tie counts against the target (rank 1)
+    for model, ranks in ((markov, [1, 1]), (SessionPopularity().fit(train), [2, 1]),
+                         (SessionItemPopularity().fit(train), [2, 1])):
+        result = evaluate_next_item(model, test, k=2)
+        assert result["rank"].tolist() == ranks, type(model).__name__
+        assert np.allclose(result["recall"], [r < 2 for r in ranks])
+        assert np.allclose(result["mrr"], [1 / (r + 1) if r < 2 else 0 for r in ranks])
+
+
+def test_a_model_that_cannot_tell_items_apart_scores_nothing():
+    class Flat(SessionPopularity):
+        def _score(self, sessions, session, position):
+            return np.zeros((len(session), self.n_items_))
+    train = sessions_of([[0, 1, 2]], n_items=4)
+    result = evaluate_next_item(Flat().fit(train), sessions_of([[0, 1, 2]], n_items=4), k=1)
+    assert result["recall"].sum() == 0                                     # ties never count as hits
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: SessionPopularity().score_points(sessions_of([[1, 2]]), [0], [1]), RuntimeError, r"not fitted yet"),
+    (lambda: SessionPopularity().fit([1, 2]), TypeError, r"train must be Sessions"),
+    (lambda: SessionPopularity().fit(sessions_of([[1, 2]])).score_points(sessions_of([[1, 2]]), [0], [2]), ValueError,
+     r"matching 1-D arrays of prediction points"),
+    (lambda: SessionPopularity().fit(sessions_of([[1, 2]])).score_points(sessions_of([[1, 2]], n_items=3), [0], [1]),
+     ValueError, r"Sessions over the training catalogue of 10 items"),
+    (lambda: evaluate_next_item(SessionPopularity().fit(sessions_of([[1, 2]])), sessions_of([[1], [2]])), ValueError,
+     r"no prediction point"),
+    (lambda: evaluate_next_item(SessionPopularity().fit(sessions_of([[1, 2]])), sessions_of([[1, 2]]), k=0), ValueError,
+     r"k must be a whole number >= 1"),
+])
+def test_session_models_refuse_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
