@@ -43,6 +43,7 @@ from recsys_lite.models.visual import VisualBPR
 from recsys_lite.data.posters import render_posters
 from recsys_lite.data.sessions import cut_sessions, session_parallel_batches, split_sessions_by_time
 from recsys_lite.models.session import session_bpr_loss, top1_loss
+from recsys_lite.models.gru4rec import GRU4Rec
 from recsys_lite.models.session_baselines import MarkovChain, SessionPopularity, evaluate_next_item, next_item_points
 import torch
 
@@ -418,6 +419,9 @@ CASES = {
                                        RuntimeError, r"not fitted yet"),
     "evaluate_next_item k 0": (lambda: evaluate_next_item(SessionPopularity().fit(cut_sessions(data(), gap=1e9)),
                                                           cut_sessions(data(), gap=1e9), k=0), V, r"k must be a whole number >= 1"),
+    "GRU4Rec loss": (lambda: GRU4Rec(loss="hinge").fit(cut_sessions(data(), gap=1e9)), V, r"loss must be one of \['top1', 'bpr'\]"),
+    "GRU4Rec batch_size 1": (lambda: GRU4Rec(batch_size=1).fit(cut_sessions(data(), gap=1e9)), V, r"batch_size must be a whole number >= 2"),
+    "GRU4Rec learning_rate 0": (lambda: GRU4Rec(learning_rate=0).fit(cut_sessions(data(), gap=1e9)), V, r"learning_rate must be a finite number > 0"),
     "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
     "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
     "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),

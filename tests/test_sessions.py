@@ -186,3 +186,40 @@ def test_a_model_that_cannot_tell_items_apart_scores_nothing():
 def test_session_models_refuse_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- GRU4Rec -------------------------------------------------------------------------------------
+from recsys_lite.models.gru4rec import GRU4Rec  # noqa: E402
+
+
+def cycles(n_sessions, n_items=12, seed=0):
+    """Sessions that walk a fixed cycle of the items: the next item is always predictable."""
+    rng = np.random.default_rng(seed)
+    lists = [(rng.integers(0, n_items) + np.arange(rng.integers(2, 8))) % n_items for _ in range(n_sessions)]
+    return sessions_of(lists, n_items=n_items)
+
+
+@pytest.mark.parametrize("loss", ["top1", "bpr"])
+def test_gru4rec_learns_a_predictable_order_and_reproduces(loss):
+    train, test = cycles(200), cycles(40, seed=1)
+    model = GRU4Rec(embedding_size=8, hidden_size=16, loss=loss, batch_size=16, epochs=6, learning_rate=0.2).fit(train)
+    assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+    gru = evaluate_next_item(model, test, k=1)["recall"].mean()
+    pop = evaluate_next_item(SessionPopularity().fit(train), test, k=1)["recall"].mean()
+    assert gru > 0.9 and gru > pop + 0.5
+    again = GRU4Rec(embedding_size=8, hidden_size=16, loss=loss, batch_size=16, epochs=6, learning_rate=0.2).fit(train)
+    session, position = next_item_points(test)
+    assert np.array_equal(model.score_points(test, session, position), again.score_points(test, session, position))
+
+
+def test_gru4rec_scores_a_prefix_from_its_own_items_only():
+    model = GRU4Rec(embedding_size=4, hidden_size=6, batch_size=4, epochs=1).fit(cycles(20))
+    test = sessions_of([[3, 4, 5, 6], [9, 10]], n_items=12)
+    net = model.network_
+    with torch.no_grad():
+        h = torch.zeros(1, 6)
+        for item in (3, 4, 5):                                         # the prefix of point (0, 3)
+            h = net.step(torch.tensor([item]), h)
+        by_hand = net.scores(h).numpy()[0]
+    got = model.score_points(test, np.array([1, 0]), np.array([1, 3]))
+    assert np.allclose(got[1], by_hand, atol=1e-6)
