@@ -283,3 +283,44 @@ def history_explorer(cards: dict, title: str = ""):
     slider.observe(show, names="value")
     show()
     return w.VBox([slider, view])
+
+
+def session_card(sessions, data: Dataset, session: int, position: int, models: dict, k: int = 10):
+    """One prediction point of a session: the films rated so far in it (oldest first), the film
+    rated next, and each session model's top k (the prefix's films excluded), with titles."""
+    from .models.session_baselines import SessionBaseline, _prefix_matrix
+
+    if not isinstance(models, dict) or not models or not all(isinstance(m, SessionBaseline) for m in models.values()):
+        raise ValueError("models must be a non-empty dict of name -> fitted session model.")
+    k = checks.whole_number(k, "k")
+    s, t = np.array([session]), np.array([position])
+    prefix = sessions.session(int(session))[:int(position)] if 0 <= session < len(sessions) else []
+    recs = {}
+    for name, model in models.items():
+        scores = np.asarray(model.score_points(sessions, s, t), dtype=float)[0]     # validates the point
+        scores[_prefix_matrix(sessions, s, t).indices] = -np.inf
+        recs[name] = data.item_titles(np.argsort(-scores, kind="stable")[:k])
+    so_far = pd.DataFrame({"title": data.item_titles(prefix)}, index=np.arange(1, len(prefix) + 1))
+    recommended = pd.DataFrame(recs, index=np.arange(1, k + 1))
+    return so_far, data.item_titles([sessions.session(int(session))[int(position)]])[0], recommended
+
+
+def session_explorer(sessions, data: Dataset, models: dict, *, session: int = 0, k: int = 10):
+    """Sliders over the test sessions and the positions in one: `session_card` for each point."""
+    import ipywidgets as w
+
+    which = w.IntSlider(value=session, min=0, max=len(sessions) - 1, description="session")
+    position = w.IntSlider(value=1, min=1, max=int(sessions.lengths[session]) - 1, description="position")
+    view = w.HTML()
+
+    def show(change=None):
+        position.max = int(sessions.lengths[which.value]) - 1
+        so_far, target, recommended = session_card(sessions, data, which.value, position.value, models, k)
+        view.value = _html(f"Session {which.value} (user {int(data.users['user_id'].iloc[sessions.users[which.value]])}),"
+                           f" after {position.value} films; the next film rated was {target}.", so_far,
+                           "Each model's next-film guesses:", recommended)
+
+    which.observe(show, names="value")
+    position.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([which, position]), view])

@@ -44,7 +44,12 @@ from recsys_lite.data.posters import render_posters
 from recsys_lite.data.sessions import cut_sessions, session_parallel_batches, split_sessions_by_time
 from recsys_lite.models.session import session_bpr_loss, top1_loss
 from recsys_lite.models.gru4rec import GRU4Rec
-from recsys_lite.models.session_baselines import MarkovChain, SessionPopularity, evaluate_next_item, next_item_points
+from recsys_lite.models.session_baselines import (MarkovChain, SessionKNN, SessionPopularity, evaluate_next_item,
+                                                  next_item_points, paired_session_difference, session_interval)
+from recsys_lite.models.sasrec import SASRec
+from recsys_lite.models.rrn import RRN
+from recsys_lite.models.text_gru import TextMF, encode_titles, title_words
+from recsys_lite.widgets import session_card
 import torch
 
 USERS = pd.DataFrame({"user_id": [10, 11, 12]})
@@ -419,13 +424,36 @@ CASES = {
                                        RuntimeError, r"not fitted yet"),
     "evaluate_next_item k 0": (lambda: evaluate_next_item(SessionPopularity().fit(cut_sessions(data(), gap=1e9)),
                                                           cut_sessions(data(), gap=1e9), k=0), V, r"k must be a whole number >= 1"),
-    "GRU4Rec loss": (lambda: GRU4Rec(loss="hinge").fit(cut_sessions(data(), gap=1e9)), V, r"loss must be one of \['top1', 'bpr'\]"),
+    "GRU4Rec loss": (lambda: GRU4Rec(loss="hinge").fit(cut_sessions(data(), gap=1e9)), V, r"loss must be one of \['top1', 'bpr', 'ce'\]"),
     "GRU4Rec batch_size 1": (lambda: GRU4Rec(batch_size=1).fit(cut_sessions(data(), gap=1e9)), V, r"batch_size must be a whole number >= 2"),
     "GRU4Rec learning_rate 0": (lambda: GRU4Rec(learning_rate=0).fit(cut_sessions(data(), gap=1e9)), V, r"learning_rate must be a finite number > 0"),
     "VisualBPR images missing": (lambda: VisualBPR().fit(data()), V, r"images must be an items x 3 x height x width array"),
     "VisualBPR images rows": (lambda: VisualBPR(images=np.zeros((3, 3, 16, 16))).fit(data()), V, r"one image per item \(4\)"),
     "VisualBPR images 2-D": (lambda: VisualBPR(images=np.zeros((4, 16))).fit(data()), V, r"got \(4, 16\)"),
     "VisualBPR images NaN": (lambda: VisualBPR(images=np.full((4, 3, 16, 16), np.nan)).fit(data()), V, r"images hold NaN or inf"),
+    "SessionKNN neighbours 0": (lambda: SessionKNN(neighbours=0).fit(cut_sessions(data(), gap=1e9)), V,
+                                r"neighbours must be a whole number >= 1"),
+    "SASRec dropout 1": (lambda: SASRec(dropout=1.0).fit(cut_sessions(data(), gap=1e9)), V, r"dropout must be a finite number >= 0 and < 1"),
+    "SASRec loss": (lambda: SASRec(loss="hinge").fit(cut_sessions(data(), gap=1e9)), V, r"loss must be one of \['ce', 'bce'\]"),
+    "SASRec max_length 0": (lambda: SASRec(max_length=0).fit(cut_sessions(data(), gap=1e9)), V, r"max_length must be a whole number >= 1"),
+    "SASRec attention before fit": (lambda: SASRec().attention(cut_sessions(data(), gap=1e9), 0, 1), RuntimeError, r"not fitted yet"),
+    "SASRec attention bad point": (lambda: SASRec(epochs=1).fit(cut_sessions(data(), gap=1e9)).attention(
+        cut_sessions(data(), gap=1e9), 0, 9), V, r"a position is outside 1 .. its session's length - 1"),
+    "session_interval metric": (lambda: session_interval(evaluate_next_item(SessionPopularity().fit(
+        cut_sessions(data(), gap=1e9)), cut_sessions(data(), gap=1e9)), "ndcg"), V, r"metric must be one of \['recall', 'mrr'\]"),
+    "session_interval not points": (lambda: session_interval(pd.DataFrame({"x": [1]})), V, r"the DataFrame evaluate_next_item returns"),
+    "paired_session_difference other sessions": (lambda: paired_session_difference(
+        pd.DataFrame({"session": [0, 0], "recall": [1.0, 0.0]}), pd.DataFrame({"session": [0, 1], "recall": [1.0, 0.0]})), V,
+        r"evaluated on the same sessions"),
+    "session_card models": (lambda: session_card(cut_sessions(data(), gap=1e9), data(), 0, 1, {"pop": Popularity()}), V,
+                            r"dict of name -> fitted session model"),
+    "RRN window 0": (lambda: RRN(window=0).fit(data()), V, r"window must be a finite number > 0"),
+    "RRN stationary": (lambda: RRN(stationary=Popularity()).fit(data()), T, r"stationary must be an \(unfitted\) BiasedMF"),
+    "RRN predict before fit": (lambda: RRN().predict([0], [0]), NotFittedError, r"not fitted yet"),
+    "TextMF reg negative": (lambda: TextMF(reg=-1).fit(data()), V, r"reg must be a finite number >= 0"),
+    "TextMF no titles": (lambda: TextMF().fit(Dataset(GOOD, USERS, ITEMS.drop(columns="title"))), V, r"needs the items' titles"),
+    "encode_titles empty": (lambda: encode_titles([]), V, r"titles is empty"),
+    "title_words not text": (lambda: title_words(3), T, r"title must be a string"),
     "VisualBPR score before fit": (lambda: VisualBPR(images=np.zeros((4, 3, 16, 16))).score([0]), NotFittedError, r"not fitted yet"),
 }
 

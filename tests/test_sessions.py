@@ -199,7 +199,7 @@ def cycles(n_sessions, n_items=12, seed=0):
     return sessions_of(lists, n_items=n_items)
 
 
-@pytest.mark.parametrize("loss", ["top1", "bpr"])
+@pytest.mark.parametrize("loss", ["top1", "bpr", "ce"])
 def test_gru4rec_learns_a_predictable_order_and_reproduces(loss):
     train, test = cycles(200), cycles(40, seed=1)
     model = GRU4Rec(embedding_size=8, hidden_size=16, loss=loss, batch_size=16, epochs=6, learning_rate=0.2).fit(train)
@@ -223,3 +223,167 @@ def test_gru4rec_scores_a_prefix_from_its_own_items_only():
         by_hand = net.scores(h).numpy()[0]
     got = model.score_points(test, np.array([1, 0]), np.array([1, 3]))
     assert np.allclose(got[1], by_hand, atol=1e-6)
+
+
+# ---- S-POP, session-kNN ----------------------------------------------------------------------------
+from recsys_lite.models.session_baselines import SessionKNN  # noqa: E402
+
+
+def test_spop_counts_repeats_in_the_prefix():
+    train = sessions_of([[0, 1], [0, 1], [0, 2]], n_items=4)                # POP: 0 (3), 1 (2), 2 (1)
+    test = sessions_of([[2, 3, 2, 3, 1]], n_items=4)
+    scores = SessionItemPopularity().fit(train).score_points(test, np.array([0]), np.array([4]))[0]
+    # the prefix [2, 3, 2, 3] holds 2 and 3 twice each: both ahead of 0, the most popular; 2 ahead of 3 by POP
+    assert np.argsort(-scores).tolist() == [2, 3, 0, 1]
+
+
+def test_session_knn_by_hand():
+    train = sessions_of([[0, 1, 2], [0, 3], [4, 5]], n_items=6)
+    test = sessions_of([[0, 1, 9 % 6]], n_items=6)
+    # prefix {0, 1}: cosine with [0, 1, 2] = 2 / sqrt(2·3), with [0, 3] = 1 / sqrt(2·2), with [4, 5] = 0
+    a, b = 2 / np.sqrt(6), 1 / 2
+    scores = SessionKNN(neighbours=2).fit(train).score_points(test, np.array([0]), np.array([2]))[0]
+    assert np.allclose(scores[[0, 1, 2, 3]], [a + b, a, a, b], atol=1e-5)
+    assert scores[4] < 1e-5 and scores[5] < 1e-5 and scores[3] < scores[2]
+    # one neighbour: only [0, 1, 2] counts, so item 3 falls to the tie-break
+    one = SessionKNN(neighbours=1).fit(train).score_points(test, np.array([0]), np.array([2]))[0]
+    assert np.allclose(one[[0, 1, 2]], [a, a, a], atol=1e-5) and one[3] < 1e-5
+
+
+# ---- SASRec --------------------------------------------------------------------------------------
+from recsys_lite.models.sasrec import SASRec, prefixes, windows  # noqa: E402
+
+
+def test_windows_and_prefixes_by_hand():
+    s = sessions_of([[1, 2, 3, 4, 5], [6], [7, 8]], n_items=10)
+    # max_length 2: session 0 gives [1 2 3], [3 4 5]; session 1 nothing; session 2 [pad 7 8]
+    assert windows(s, 2).tolist() == [[1, 2, 3], [3, 4, 5], [10, 7, 8]]
+    assert prefixes(s, np.array([0, 0, 2]), np.array([1, 4, 1]), 3).tolist() == [[10, 10, 1], [2, 3, 4], [10, 10, 7]]
+
+
+def test_sasrec_is_causal_learns_an_order_and_explains_with_weights():
+    model = SASRec(embedding_size=16, max_length=6, blocks=1, dropout=0.0, epochs=30, batch_size=32,
+                   learning_rate=0.01).fit(cycles(200))
+    test = cycles(40, seed=1)
+    assert evaluate_next_item(model, test, k=1)["recall"].mean() > 0.9
+    net = model.network_
+    with torch.no_grad():
+        a, _ = net(torch.tensor([[12, 3, 4, 5, 6, 7]]))
+        b, _ = net(torch.tensor([[12, 3, 4, 9, 1, 0]]))
+    assert torch.allclose(a[0, :3], b[0, :3], atol=1e-6)                 # position t never sees a later item
+    assert not torch.allclose(a[0, 3:], b[0, 3:])
+    items, weights = model.attention(test, 0, 1)
+    assert len(items) == 1 and np.isclose(weights.sum(), 1.0)
+    for loss in ("ce", "bce"):
+        first = SASRec(embedding_size=8, max_length=4, epochs=2, loss=loss).fit(cycles(30))
+        again = SASRec(embedding_size=8, max_length=4, epochs=2, loss=loss).fit(cycles(30))
+        session, position = next_item_points(test)
+        assert np.array_equal(first.score_points(test, session, position), again.score_points(test, session, position))
+
+
+# ---- RRN, the title GRU ----------------------------------------------------------------------------
+from recsys_lite.models.mf import BiasedMF  # noqa: E402
+from recsys_lite.models.rrn import RRN, _mf_estimate  # noqa: E402
+from recsys_lite.models.text_gru import TextMF, TitleEncoder, encode_titles, title_words  # noqa: E402
+
+
+def drifting(n_users=30, n_items=20, seed=0):
+    """Ratings over ten days; items 0-9 gain a point after day 5 (a drift MF cannot follow)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        for i in rng.choice(n_items, 12, replace=False):
+            t = int(rng.integers(0, 10 * 86400))
+            rows.append((u, i, 3.0 + (i < 10) * (t > 5 * 86400) + (u % 2) * 0.5, t))
+    r = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+    users = pd.DataFrame({"user_id": np.arange(1, n_users + 1)})
+    items = pd.DataFrame({"item_id": np.arange(1, n_items + 1), "title": [f"film {i}" for i in range(n_items)],
+                          "genres": [("Drama",)] * n_items})
+    return Dataset(r, users, items)
+
+
+def test_rrn_states_see_only_earlier_windows_and_start_from_mf():
+    data = drifting()
+    model = RRN(window=86400.0, epochs=3).fit(data)
+    mf = BiasedMF().fit(data)
+    assert np.allclose(model.stationary_.item_bias_, mf.item_bias_)       # the stationary part is the book's MF
+    # the forecast is MF plus the dynamic term
+    users, items = np.array([0, 1, 2]), np.array([3, 4, 5])
+    dyn = (model.user_states_[users] * model.item_states_[items]).sum(1)
+    assert np.allclose(model.predict(users, items), np.clip(_mf_estimate(mf, users, items) + dyn, 1, 5))
+    # changing the ratings of day 7 leaves every state before day 7 unchanged
+    r = data.ratings.copy()
+    later = r["timestamp"] >= 7 * 86400
+    r.loc[later, "rating"] = 1.0
+    net = model.network_
+    from recsys_lite.models.rrn import _window_inputs
+    def states(ratings):
+        res = ratings["rating"].to_numpy() - 3.0
+        w = ratings["timestamp"].to_numpy() // 86400
+        u, i = ratings["user"].to_numpy(), ratings["item"].to_numpy()
+        return net.states(_window_inputs(u, i, res, 30, 10, w, 20), _window_inputs(i, u, res, 20, 10, w, 30))
+    with torch.no_grad():
+        (ua, ia), (ub, ib) = states(data.ratings), states(r)
+    assert torch.allclose(ua[:, :8], ub[:, :8]) and torch.allclose(ia[:, :8], ib[:, :8])
+    assert not torch.allclose(ua[:, 8:], ub[:, 8:])
+
+
+def test_title_words_and_encoding_on_a_tiny_vocabulary():
+    assert title_words("Star Wars (1977)") == ["star", "wars"]
+    assert title_words("Monty Python's Life of Brian (1979)") == ["monty", "python's", "life", "of", "brian"]
+    words, vocabulary = encode_titles(["Star Wars (1977)", "Star Trek (1982)", "Alien (1979)", "Trek (1990)"])
+    assert vocabulary == ["<pad>", "<rare>", "star", "trek"]
+    assert words.tolist() == [[2, 1], [2, 3], [1, 0], [3, 0]]
+    encoder = TitleEncoder(len(vocabulary), 4, 5)
+    with torch.no_grad():
+        out = encoder(torch.as_tensor(words))
+        wide = encoder(torch.as_tensor(np.hstack([words, np.zeros((4, 3), dtype=np.int64)])))
+        empty = encoder(torch.zeros(1, 3, dtype=torch.long))
+    assert torch.allclose(out, wide, atol=1e-6)                           # padding changes nothing
+    assert torch.equal(empty, torch.zeros(1, 5))
+
+
+def test_text_mf_learns_and_reproduces():
+    data = drifting()
+    model = TextMF(factors=4, word_size=4, text_size=4, epochs=30, batch_size=64, learning_rate=0.02).fit(data)
+    assert model.history_[-1] < model.history_[0]
+    assert model.title_vectors().shape == (20, 4)
+    again = TextMF(factors=4, word_size=4, text_size=4, epochs=30, batch_size=64, learning_rate=0.02).fit(data)
+    assert np.array_equal(model.predict([0, 1], [2, 3]), again.predict([0, 1], [2, 3]))
+    with pytest.raises(ValueError, match="text=False"):
+        TextMF(text=False, epochs=1).fit(data).title_vectors()
+
+
+# ---- the session explorer ------------------------------------------------------------------------
+def test_session_card_and_explorer_show_one_point():
+    from recsys_lite.widgets import session_card, session_explorer
+    data = log([(0, 1, 0), (0, 2, 10), (0, 3, 20), (1, 1, 0), (1, 2, 5), (1, 4, 9), (2, 5, 0), (2, 6, 3)])
+    s = cut_sessions(data)
+    models = {"pop": SessionPopularity().fit(s), "markov": MarkovChain().fit(s)}
+    so_far, target, guesses = session_card(s, data, 0, 2, models, k=3)
+    assert so_far["title"].tolist() == ["film 1", "film 2"] and target == "film 3"
+    # after 1, 2 the chain saw 3 and 4 follow 2 once each; films already in the session never appear
+    assert set(guesses["markov"].head(2)) == {"film 3", "film 4"}
+    assert not {"film 1", "film 2"} & set(guesses.to_numpy().ravel())
+    view = session_explorer(s, data, models, k=3)
+    (which, position), html = view.children[0].children, view.children[1]
+    first = html.value
+    position.value = 2
+    assert html.value != first and "film 3" in html.value
+    which.value = 2
+    assert position.max == 1 and "film 6" in html.value
+    with pytest.raises(ValueError, match="a position is outside"):
+        session_card(s, data, 0, 3, models)
+
+
+def test_session_bootstrap_resamples_whole_sessions():
+    from recsys_lite.models.session_baselines import paired_session_difference, session_interval
+    a = pd.DataFrame({"session": [0, 0, 0, 1], "recall": [1.0, 1.0, 1.0, 0.0], "mrr": [1.0, 0.5, 0.5, 0.0]})
+    b = a.assign(recall=[0.0, 0.0, 0.0, 0.0])
+    # a draw takes whole sessions: its mean is 1 (session 0 only), 0 (session 1 only) or 3/4 (both once)
+    low, high = session_interval(a, "recall", n_resamples=500)
+    assert low == 0.0 and high == 1.0
+    d = paired_session_difference(a, b, "recall", n_resamples=500)
+    assert np.isclose(d["difference"], 0.75) and d["sessions"] == 2 and d["low"] == 0.0 and d["high"] == 1.0
+    same = paired_session_difference(a, a, "mrr")
+    assert same["difference"] == same["low"] == same["high"] == 0.0

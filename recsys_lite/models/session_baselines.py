@@ -12,16 +12,20 @@ Baselines, each fitted on training `Sessions`:
 * `SessionPopularity` (POP): the items most frequent in training, the same for every point;
 * `SessionItemPopularity` (S-POP): items frequent in the current prefix first, ties broken by
   POP (on rating sessions, where nothing repeats, this is POP);
+* `SessionKNN` (SKNN): the items of the training sessions most similar to the prefix, weighted
+  by their similarity (Jannach & Ludewig 2017);
 * `MarkovChain`: the items that most often directly followed the prefix's last item in
   training sessions (a first-order Markov model of transitions), ties broken by POP.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._checks import whole_number
+from .._checks import fraction, one_of, whole_number
 from ..data.sessions import Sessions
 
 
@@ -35,21 +39,26 @@ def next_item_points(sessions: Sessions) -> tuple[np.ndarray, np.ndarray]:
     return session, np.arange(len(session)) - first + 1
 
 
-def _prefix_matrix(sessions: Sessions, session: np.ndarray, position: np.ndarray) -> sp.csr_matrix:
-    """points x items, 1 where an item is in the point's prefix."""
+def _prefix_matrix(sessions: Sessions, session: np.ndarray, position: np.ndarray, *,
+                   binary: bool = True) -> sp.csr_matrix:
+    """points x items: 1 where an item is in the point's prefix, or (``binary=False``) how often
+    it occurs there."""
     lengths = position
     rows = np.repeat(np.arange(len(session)), lengths)
     starts = np.repeat(sessions.offsets[session], lengths)
     within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     items = sessions.items[starts + within]
     m = sp.csr_matrix((np.ones(len(rows)), (rows, items)), shape=(len(session), sessions.n_items))
-    m.data[:] = 1.0
+    m.sum_duplicates()
+    if binary:
+        m.data[:] = 1.0
     return m
 
 
 class SessionBaseline:
-    """Fit on training `Sessions`; `score_points(sessions, session, position)` gives one row of
-    item scores per prediction point."""
+    """Fit on training `Sessions` (the seconds it took in ``fit_seconds_``);
+    `score_points(sessions, session, position)` gives one row of item scores per prediction
+    point."""
 
     def fit(self, train: Sessions) -> "SessionBaseline":
         if not isinstance(train, Sessions):
@@ -58,7 +67,9 @@ class SessionBaseline:
             raise ValueError("train has no events.")
         self.n_items_ = train.n_items
         self.popularity_ = np.bincount(train.items, minlength=train.n_items).astype(float)
+        start = time.perf_counter()
         self._fit(train)
+        self.fit_seconds_ = time.perf_counter() - start
         return self
 
     def _fit(self, train: Sessions) -> None:
@@ -70,9 +81,13 @@ class SessionBaseline:
         if not isinstance(sessions, Sessions) or sessions.n_items != self.n_items_:
             raise ValueError(f"sessions must be Sessions over the training catalogue of {self.n_items_} items.")
         session, position = np.asarray(session), np.asarray(position)
-        if session.shape != position.shape or session.ndim != 1 or np.any((session < 0) | (session >= len(sessions))) \
-                or np.any((position < 1) | (position >= sessions.lengths[session] if len(session) else False)):
-            raise ValueError("session and position must be matching 1-D arrays of prediction points (next_item_points).")
+        problem = "session and position must be matching 1-D arrays of prediction points (next_item_points)"
+        if session.shape != position.shape or session.ndim != 1:
+            raise ValueError(f"{problem}; got shapes {session.shape} and {position.shape}.")
+        if np.any((session < 0) | (session >= len(sessions))):
+            raise ValueError(f"{problem}; a session number is outside 0 .. {len(sessions) - 1}.")
+        if np.any((position < 1) | (position >= sessions.lengths[session])):
+            raise ValueError(f"{problem}; a position is outside 1 .. its session's length - 1.")
         return self._score(sessions, session, position)
 
     def _tie_break(self) -> np.ndarray:
@@ -91,7 +106,7 @@ class SessionItemPopularity(SessionBaseline):
     """S-POP: how often an item occurs in the prefix, ties broken by POP."""
 
     def _score(self, sessions, session, position):
-        counts = _prefix_matrix(sessions, session, position)
+        counts = _prefix_matrix(sessions, session, position, binary=False)
         return counts.toarray() + self._tie_break()
 
 
@@ -135,3 +150,74 @@ def evaluate_next_item(model: SessionBaseline, sessions: Sessions, *, k: int = 2
     hit = ranks < k
     return pd.DataFrame({"session": session, "position": position, "target": target, "rank": ranks,
                          "recall": hit.astype(float), "mrr": np.where(hit, 1.0 / (ranks + 1), 0.0)})
+
+
+class SessionKNN(SessionBaseline):
+    """Session-based kNN (Jannach & Ludewig 2017): compare the prefix s with every training
+    session n by the cosine of their item sets, sim(s, n) = |s ∩ n| / sqrt(|s| |n|); keep the
+    ``neighbours`` most similar; score(i) = Σ over those n containing i of sim(s, n). Ties (items
+    no neighbour holds) are broken by POP. The original samples the most recent sessions first
+    (for speed on large logs); this one compares with all of them."""
+
+    def __init__(self, *, neighbours: int = 100):
+        self.neighbours = neighbours
+
+    def _fit(self, train):
+        whole_number(self.neighbours, "neighbours")
+        rows = np.repeat(np.arange(len(train)), train.lengths)
+        m = sp.csr_matrix((np.ones(len(rows)), (rows, train.items)), shape=(len(train), self.n_items_))
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        self.sessions_ = m                                            # training sessions x items, binary
+        self.session_sizes_ = np.asarray(m.sum(axis=1)).ravel()
+
+    def _score(self, sessions, session, position):
+        prefix = _prefix_matrix(sessions, session, position)
+        overlap = (prefix @ self.sessions_.T).toarray()               # points x training sessions
+        sizes = np.asarray(prefix.sum(axis=1))
+        sim = overlap / np.sqrt(sizes * self.session_sizes_[None, :])
+        k = min(whole_number(self.neighbours, "neighbours"), sim.shape[1])
+        if k < sim.shape[1]:
+            cut = np.argpartition(-sim, k - 1, axis=1)[:, k:]
+            np.put_along_axis(sim, cut, 0.0, axis=1)
+        scores = (sp.csr_matrix(sim) @ self.sessions_).toarray()
+        # POP orders the ties, scaled far below any gap between two different neighbour sums
+        return scores + self._tie_break() * (1e-6 * scores[scores > 0].min(initial=1.0))
+
+
+def _by_session(points: pd.DataFrame, metric: str) -> pd.DataFrame:
+    if not isinstance(points, pd.DataFrame) or not {"session", metric} <= set(points.columns):
+        raise ValueError(f"expected the DataFrame evaluate_next_item returns, with a {metric!r} column.")
+    return points.groupby("session")[metric].agg(["sum", "count"])
+
+
+def session_interval(points: pd.DataFrame, metric: str = "recall", *, n_resamples: int = 2000, level: float = 0.95,
+                     seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of a mean over prediction points, resampling whole sessions
+    (the points of one session are not independent)."""
+    one_of(metric, "metric", ("recall", "mrr"))
+    (values,) = _session_draws([_by_session(points, metric)], n_resamples, seed)
+    alpha = (1 - fraction(level, "level")) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def paired_session_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str = "recall", *, n_resamples: int = 2000,
+                              level: float = 0.95, seed: int = 0) -> dict:
+    """``metric`` of ``a`` minus that of ``b`` (two `evaluate_next_item` results on the same test
+    sessions) with a paired bootstrap interval over sessions."""
+    one_of(metric, "metric", ("recall", "mrr"))
+    fa, fb = _by_session(a, metric), _by_session(b, metric)
+    if not fa.index.equals(fb.index) or not np.array_equal(fa["count"], fb["count"]):
+        raise ValueError("a and b must be evaluated on the same sessions and prediction points.")
+    va, vb = _session_draws([fa, fb], n_resamples, seed)
+    alpha = (1 - fraction(level, "level")) / 2
+    diff = va - vb
+    return {"difference": float(fa["sum"].sum() / fa["count"].sum() - fb["sum"].sum() / fb["count"].sum()),
+            "low": float(np.quantile(diff, alpha)), "high": float(np.quantile(diff, 1 - alpha)), "sessions": len(fa)}
+
+
+def _session_draws(frames, n_resamples, seed):
+    n_resamples = whole_number(n_resamples, "n_resamples", minimum=100)
+    draws = np.random.default_rng(whole_number(seed, "seed", minimum=0)).integers(
+        0, len(frames[0]), (n_resamples, len(frames[0])))
+    return [f["sum"].to_numpy()[draws].sum(axis=1) / f["count"].to_numpy()[draws].sum(axis=1) for f in frames]
