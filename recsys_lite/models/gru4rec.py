@@ -15,6 +15,8 @@ hyper-parameter to choose on validation sessions.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -29,10 +31,12 @@ from .session_baselines import SessionBaseline
 class GRU4RecNet(nn.Module):
     def __init__(self, n_items: int, embedding_size: int, hidden_size: int):
         super().__init__()
-        self.embedding = nn.Embedding(n_items, embedding_size)
+        # sparse gradients: Adagrad then updates only the rows a step used (the same result, since
+        # a row with a zero gradient does not move under Adagrad, at a fraction of the cost)
+        self.embedding = nn.Embedding(n_items, embedding_size, sparse=True)
         self.gru = nn.GRUCell(embedding_size, hidden_size)
-        self.out = nn.Embedding(n_items, hidden_size)
-        self.bias = nn.Embedding(n_items, 1)
+        self.out = nn.Embedding(n_items, hidden_size, sparse=True)
+        self.bias = nn.Embedding(n_items, 1, sparse=True)
         nn.init.normal_(self.out.weight, std=0.05)
         nn.init.zeros_(self.bias.weight)
 
@@ -62,8 +66,6 @@ class GRU4Rec(SessionBaseline):
         self.progress = progress
 
     def _fit(self, train: Sessions) -> None:
-        from tqdm.auto import tqdm
-
         embedding = whole_number(self.embedding_size, "embedding_size")
         hidden = whole_number(self.hidden_size, "hidden_size")
         loss_name = one_of(self.loss, "loss", ("top1", "bpr", "ce"))
@@ -76,6 +78,15 @@ class GRU4Rec(SessionBaseline):
         self.network_ = net = GRU4RecNet(self.n_items_, embedding, hidden)
         optimiser = torch.optim.Adagrad(net.parameters(), lr=lr)
         self.history_ = []
+        with warnings.catch_warnings():
+            # Adagrad builds sparse tensors without checking them, and says so once; they are its own
+            warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+            self._epochs(net, optimiser, train, loss_fn, batch, epochs, hidden, rng)
+
+    def _epochs(self, net, optimiser, train, loss_fn, batch, epochs, hidden, rng):
+        """Session-parallel mini-batches, one pass over the training sessions per epoch."""
+        from tqdm.auto import tqdm
+
         for epoch in tqdm(range(epochs), desc="GRU4Rec", disable=not self.progress, unit="epoch"):
             h = torch.zeros(batch, hidden)
             total, steps = 0.0, 0
