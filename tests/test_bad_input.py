@@ -267,6 +267,8 @@ CASES = {
     "BPRMF perturbed other data": (lambda: BPRMF(epochs=1).fit(SPLIT.train).perturbed(0.5, data()), V, r"train must be the Dataset the model was fitted on"),
     "BiasedMF unknown weight column": (lambda: BiasedMF(weight_column="ips").fit(SPLIT.train), V, r"weight_column must name a column"),
     "BiasedMF zero weights": (lambda: BiasedMF(weight_column="w").fit(SPLIT.train.with_ratings(SPLIT.train.ratings.assign(w=0.0))), V, r"must hold finite numbers > 0"),
+    "ImplicitMF solver": (lambda: ImplicitMF(solver="lu").fit(data()), V, r"solver must be one of \['exact', 'cg'\]"),
+    "ImplicitMF cg_steps 0": (lambda: ImplicitMF(solver="cg", cg_steps=0).fit(data()), V, r"cg_steps must be a whole number >= 1"),
     "ImplicitMF negative missing weights": (lambda: ImplicitMF(missing_weight_column="m").fit(
         Dataset(SPLIT.train.ratings, SPLIT.train.users, SPLIT.train.items.assign(m=-1.0))), V, r"must hold finite numbers >= 0"),
     # ---- content (chapter 4) ----------------------------------------------------------------------

@@ -147,11 +147,18 @@ class ImplicitMF(Recommender):
     one): an item the user was unlikely to have been shown then counts less as a negative, as in
     He et al.'s (2016) item-weighted missing data. The half-steps stay exact:
     Σ_i m_i y_i y_iᵀ = Yᵀ diag(m) Y for users, and m_i Σ_u x_u x_uᵀ for item i.
+
+    ``solver="cg"`` replaces each exact solve by ``cg_steps`` steps of the conjugate gradient
+    method started from the current factors (Takács, Pilászy & Tikk 2011): the system's matrix is
+    never formed, only its products with a vector, A p = w_row · (Σ_j w_j o_j o_jᵀ) p
+    + Σ_{j ∈ R(row)} extra_rj (o_jᵀ p) o_j + λ p, each costing O(f²) plus O(f) per interaction;
+    all rows take their steps together. With ``cg_steps`` = f (and exact arithmetic) it is the
+    exact solve; a few steps are enough because the start is last epoch's answer.
     """
 
     def __init__(self, *, embedding_size: int = 32, reg: float = 50.0, alpha: float = 5.0,
                  confidence: str = "binary", epochs: int = 15, seed: int = 0, init_std: float = 0.1,
-                 missing_weight_column: str | None = None):
+                 missing_weight_column: str | None = None, solver: str = "exact", cg_steps: int = 3):
         self.embedding_size = embedding_size
         self.reg = reg
         self.alpha = alpha
@@ -160,9 +167,13 @@ class ImplicitMF(Recommender):
         self.seed = seed
         self.init_std = init_std
         self.missing_weight_column = missing_weight_column
+        self.solver = solver
+        self.cg_steps = cg_steps
 
     def _fit(self, train: Dataset) -> None:
         one_of(self.confidence, "confidence", ("rating", "binary"))
+        cg = one_of(self.solver, "solver", ("exact", "cg")) == "cg"
+        steps = whole_number(self.cg_steps, "cg_steps")
         real_number(self.reg, "reg", above=0)
         real_number(self.alpha, "alpha", above=0)
         real_number(self.init_std, "init_std", above=0)
@@ -175,9 +186,14 @@ class ImplicitMF(Recommender):
         ones = np.ones(self.n_users_)
         x = rng.normal(0, self.init_std, (self.n_users_, f))
         y = rng.normal(0, self.init_std, (self.n_items_, f))
+        by_item = extra.T.tocsr()
         for _ in range(self.epochs):
-            x = self._half_step(extra, y, row_weight=ones, other_weight=m)
-            y = self._half_step(extra.T.tocsr(), x, row_weight=m, other_weight=ones)
+            if cg:
+                x = self._cg_half_step(extra, y, x, row_weight=ones, other_weight=m, steps=steps)
+                y = self._cg_half_step(by_item, x, y, row_weight=m, other_weight=ones, steps=steps)
+            else:
+                x = self._half_step(extra, y, row_weight=ones, other_weight=m)
+                y = self._half_step(by_item, x, row_weight=m, other_weight=ones)
         self.user_factors_, self.item_factors_ = x, y
 
     def _half_step(self, extra: sp.csr_matrix, other: np.ndarray, *, row_weight: np.ndarray,
@@ -197,6 +213,34 @@ class ImplicitMF(Recommender):
         if prior is not None:
             rhs = rhs + reg * prior
         return np.linalg.solve(gram, rhs[..., None])[..., 0]
+
+    def _cg_half_step(self, extra: sp.csr_matrix, other: np.ndarray, start: np.ndarray, *, row_weight: np.ndarray,
+                      other_weight: np.ndarray, steps: int) -> np.ndarray:
+        """``steps`` conjugate-gradient steps for every row's system of `_half_step`, from ``start``."""
+        missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
+        rows = np.repeat(np.arange(extra.shape[0]), np.diff(extra.indptr))
+        partners = other[extra.indices]                                  # o_j of every interaction, fixed here
+
+        def times_a(p):                                                  # A p for every row at once
+            along = np.einsum("nf,nf->n", p[rows], partners) * extra.data
+            spread = sp.csr_matrix((along, extra.indices, extra.indptr), shape=extra.shape) @ other
+            return row_weight[:, None] * (p @ missing) + spread + self.reg * p
+
+        pattern = sp.csr_matrix((np.ones_like(extra.data), extra.indices, extra.indptr), shape=extra.shape)
+        b = row_weight[:, None] * (pattern @ (other * other_weight[:, None])) + extra @ other
+        x = start.copy()
+        r = b - times_a(x)                                               # the residual
+        p, rs = r.copy(), np.einsum("nf,nf->n", r, r)
+        for _ in range(steps):
+            ap = times_a(p)
+            curvature = np.einsum("nf,nf->n", p, ap)
+            step = np.divide(rs, curvature, out=np.zeros_like(rs), where=curvature > 0)
+            x += step[:, None] * p
+            r -= step[:, None] * ap
+            rs_new = np.einsum("nf,nf->n", r, r)
+            p = r + np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)[:, None] * p
+            rs = rs_new
+        return x
 
     def _score(self, users):
         return self.user_factors_[users] @ self.item_factors_.T
