@@ -283,7 +283,7 @@ def test_sasrec_is_causal_learns_an_order_and_explains_with_weights():
 
 # ---- RRN, the title GRU ----------------------------------------------------------------------------
 from recsys_lite.models.mf import BiasedMF  # noqa: E402
-from recsys_lite.models.rrn import RRN, _mf_estimate  # noqa: E402
+from recsys_lite.models.rrn import RRN  # noqa: E402
 from recsys_lite.models.text_gru import TextMF, TitleEncoder, encode_titles, title_words  # noqa: E402
 
 
@@ -310,7 +310,7 @@ def test_rrn_states_see_only_earlier_windows_and_start_from_mf():
     # the forecast is MF plus the dynamic term
     users, items = np.array([0, 1, 2]), np.array([3, 4, 5])
     dyn = (model.user_states_[users] * model.item_states_[items]).sum(1)
-    assert np.allclose(model.predict(users, items), np.clip(_mf_estimate(mf, users, items) + dyn, 1, 5))
+    assert np.allclose(model.predict(users, items), np.clip(mf._estimate(users, items) + dyn, 1, 5))
     # changing the ratings of day 7 leaves every state before day 7 unchanged
     r = data.ratings.copy()
     later = r["timestamp"] >= 7 * 86400

@@ -94,10 +94,13 @@ class BiasedMF(Recommender):
         return (self.global_mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
                 + self.user_factors_[users] @ self.item_factors_.T)
 
+    def _estimate(self, users, items):
+        """The model's estimate before clipping to the rating range."""
+        return (self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
+                + (self.user_factors_[users] * self.item_factors_[items]).sum(axis=1))
+
     def _predict(self, users, items):
-        est = (self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
-               + (self.user_factors_[users] * self.item_factors_[items]).sum(axis=1))
-        return np.clip(est, *self.rating_range_)
+        return np.clip(self._estimate(users, items), *self.rating_range_)
 
 
 def _weights(ratings, column: str | None) -> np.ndarray:

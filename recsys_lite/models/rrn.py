@@ -110,7 +110,7 @@ class RRN(Recommender):
         windows = ((time - self.origin_) // window).astype(np.int64)
         self.n_windows_ = int(windows.max()) + 1
         y = r["rating"].to_numpy(dtype=np.float64)
-        static = _mf_estimate(mf, users, items)
+        static = mf._estimate(users, items)
         residual = y - static
         user_inputs = _window_inputs(users, items, residual, self.n_users_, self.n_windows_, windows, self.n_items_)
         item_inputs = _window_inputs(items, users, residual, self.n_items_, self.n_windows_, windows, self.n_users_)
@@ -135,11 +135,6 @@ class RRN(Recommender):
 
     def _predict(self, users, items):
         users, items = np.asarray(users), np.asarray(items)
-        est = _mf_estimate(self.stationary_, users, items) + (self.user_states_[users] * self.item_states_[items]).sum(1)
+        est = self.stationary_._estimate(users, items) + (self.user_states_[users] * self.item_states_[items]).sum(1)
         return np.clip(est, *self.stationary_.rating_range_)
 
-
-def _mf_estimate(mf: BiasedMF, users, items) -> np.ndarray:
-    """BiasedMF's estimate before clipping to the rating range."""
-    return (mf.global_mean_ + mf.user_bias_[users] + mf.item_bias_[items]
-            + (mf.user_factors_[users] * mf.item_factors_[items]).sum(axis=1))

@@ -90,8 +90,10 @@ class SASRecNet(nn.Module):
         return self.norm(x), weights
 
     def scores(self, outputs, items=None):
-        table = self.items.weight[:self.n_items] if items is None else self.items(items)
-        return outputs @ table.T if items is None else (outputs * table).sum(-1)
+        """Every item's score for each output (default), or the score of ``items``, one per output."""
+        if items is None:
+            return outputs @ self.items.weight[:self.n_items].T
+        return (outputs * self.items(items)).sum(-1)
 
 
 def windows(sessions: Sessions, max_length: int) -> np.ndarray:

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from .._checks import fraction, one_of, whole_number
 from ..data.sessions import Sessions
+from ..evaluation import _resampled
 
 
 def next_item_points(sessions: Sessions) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +197,8 @@ def session_interval(points: pd.DataFrame, metric: str = "recall", *, n_resample
     """Percentile bootstrap interval of a mean over prediction points, resampling whole sessions
     (the points of one session are not independent)."""
     one_of(metric, "metric", ("recall", "mrr"))
-    (values,) = _session_draws([_by_session(points, metric)], n_resamples, seed)
+    (values,) = _resampled([_by_session(points, metric)], metric, whole_number(n_resamples, "n_resamples", minimum=100),
+                           whole_number(seed, "seed", minimum=0))
     alpha = (1 - fraction(level, "level")) / 2
     return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
 
@@ -209,15 +211,10 @@ def paired_session_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str = "r
     fa, fb = _by_session(a, metric), _by_session(b, metric)
     if not fa.index.equals(fb.index) or not np.array_equal(fa["count"], fb["count"]):
         raise ValueError("a and b must be evaluated on the same sessions and prediction points.")
-    va, vb = _session_draws([fa, fb], n_resamples, seed)
+    va, vb = _resampled([fa, fb], metric, whole_number(n_resamples, "n_resamples", minimum=100),
+                        whole_number(seed, "seed", minimum=0))
     alpha = (1 - fraction(level, "level")) / 2
     diff = va - vb
     return {"difference": float(fa["sum"].sum() / fa["count"].sum() - fb["sum"].sum() / fb["count"].sum()),
             "low": float(np.quantile(diff, alpha)), "high": float(np.quantile(diff, 1 - alpha)), "sessions": len(fa)}
 
-
-def _session_draws(frames, n_resamples, seed):
-    n_resamples = whole_number(n_resamples, "n_resamples", minimum=100)
-    draws = np.random.default_rng(whole_number(seed, "seed", minimum=0)).integers(
-        0, len(frames[0]), (n_resamples, len(frames[0])))
-    return [f["sum"].to_numpy()[draws].sum(axis=1) / f["count"].to_numpy()[draws].sum(axis=1) for f in frames]
