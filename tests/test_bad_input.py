@@ -38,6 +38,7 @@ from recsys_lite.models.ctr import DeepFM, LogisticRegression, WideAndDeep, clic
 from recsys_lite.models.dssm import DSSM
 from recsys_lite.train import negative_items
 from recsys_lite.models.autoencoders import CDAE, CDL, AutoRec, MultVAE
+from recsys_lite.ann import ItemIndex, mips_vectors, overlap_at_k, synthetic_catalogue
 from recsys_lite.models.graph import GraphCF, important_neighbours, random_walk_visits
 from recsys_lite.models.visual import VisualBPR
 from recsys_lite.data.posters import render_posters
@@ -271,6 +272,24 @@ CASES = {
     "ImplicitMF cg_steps 0": (lambda: ImplicitMF(solver="cg", cg_steps=0).fit(data()), V, r"cg_steps must be a whole number >= 1"),
     "ImplicitMF negative missing weights": (lambda: ImplicitMF(missing_weight_column="m").fit(
         Dataset(SPLIT.train.ratings, SPLIT.train.users, SPLIT.train.items.assign(m=-1.0))), V, r"must hold finite numbers >= 0"),
+    "BiasedMF reg_scaling": (lambda: BiasedMF(reg_scaling="users").fit(data()), V, r"reg_scaling must be one of \['none', 'count'\]"),
+    "BiasedMF biases not a flag": (lambda: BiasedMF(biases="no").fit(data()), V, r"biases must be True or False"),
+    "ImplicitMF reg_scaling": (lambda: ImplicitMF(reg_scaling=1).fit(data()), V, r"reg_scaling must be one of"),
+    # ---- nearest-neighbour index (chapter 10) ---------------------------------------------------
+    "ItemIndex kind": (lambda: ItemIndex("lsh"), V, r"kind must be one of \['exact', 'ivf', 'hnsw'\]"),
+    "ItemIndex probes 0": (lambda: ItemIndex("ivf", probes=0), V, r"probes must be a whole number >= 1"),
+    "ItemIndex search before build": (lambda: ItemIndex().search(np.ones((1, 2))), RuntimeError, r"call .build\(item_vectors\) first"),
+    "ItemIndex NaN vectors": (lambda: ItemIndex().build([[1.0, np.nan]]), V, r"item_vectors holds NaN or inf"),
+    "ItemIndex 1-D vectors": (lambda: ItemIndex().build([1.0, 2.0]), V, r"item_vectors must be a non-empty 2-D array"),
+    "ItemIndex queries wrong width": (lambda: ItemIndex().build(np.eye(3)).search(np.ones((2, 2)), k=2), V, r"queries must have 3 columns"),
+    "ItemIndex k too large": (lambda: ItemIndex().build(np.eye(3)).search(np.ones((2, 3)), k=4), V, r"k=4 is larger than the catalogue"),
+    "ItemIndex ivf more lists than items": (lambda: ItemIndex("ivf", lists=5).build(np.eye(3)), V, r"lists=5 is more than the 3 items"),
+    "mips_vectors bias length": (lambda: mips_vectors(np.ones((2, 3)), np.ones((4, 3)), [0.0, 1.0]), V, r"item_bias must be 4 finite numbers"),
+    "mips_vectors widths differ": (lambda: mips_vectors(np.ones((2, 3)), np.ones((4, 2))), V, r"item_vectors must have 3 columns"),
+    "overlap_at_k rows differ": (lambda: overlap_at_k(np.zeros((2, 3), int), np.zeros((3, 3), int)), V, r"one row per query"),
+    "overlap_at_k short lists": (lambda: overlap_at_k(np.zeros((2, 2), int), np.zeros((2, 3), int)), V, r"shorter than the exact ones"),
+    "synthetic_catalogue one row": (lambda: synthetic_catalogue(np.ones((1, 3)), 5), V, r"at least two rows"),
+    "synthetic_catalogue n 0": (lambda: synthetic_catalogue(np.eye(3), 0), V, r"n must be a whole number >= 1"),
     # ---- content (chapter 4) ----------------------------------------------------------------------
     "relations unknown name": (lambda: check_relations(["actor", "starring"]), V, r"relations must be names from .*unknown: \['starring'\]"),
     "relations empty": (lambda: check_relations([]), V, r"relations must be names .*\(empty\)"),

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from ..data.dataset import Dataset
 from .base import Recommender
-from .._checks import one_of, real_number, whole_number
+from .._checks import flag, one_of, real_number, whole_number
 
 
 class BiasedMF(Recommender):
@@ -34,10 +34,16 @@ class BiasedMF(Recommender):
     ``weight_column`` names a column of the training ratings holding a weight w_ui > 0 per rating;
     the squared errors (and the global mean) are then weighted, Σ w_ui (r_ui − r̂_ui)² + penalties.
     Inverse propensities make this the IPS-weighted MF of Schnabel et al. (2016); scale them to
-    mean 1 so that ``reg`` keeps its meaning."""
+    mean 1 so that ``reg`` keeps its meaning.
+
+    Two options configure it like Apache Spark's ALS (chapter 10): ``biases=False`` drops μ, b_u
+    and b_i (r̂_ui = p_uᵀ q_i), and ``reg_scaling="count"`` multiplies each row's penalty by its
+    number of ratings, λ n_u ‖p_u‖² and λ n_i ‖q_i‖² (the weighted-λ regularisation of Zhou et
+    al. 2008); a row without ratings keeps λ."""
 
     def __init__(self, *, embedding_size: int = 10, reg: float = 15.0, reg_bias: float | None = 5.0,
-                 epochs: int = 20, seed: int = 0, init_std: float = 0.1, weight_column: str | None = None):
+                 epochs: int = 20, seed: int = 0, init_std: float = 0.1, weight_column: str | None = None,
+                 biases: bool = True, reg_scaling: str = "none"):
         self.embedding_size = embedding_size
         self.reg = reg
         self.reg_bias = reg_bias
@@ -45,9 +51,13 @@ class BiasedMF(Recommender):
         self.seed = seed
         self.init_std = init_std
         self.weight_column = weight_column
+        self.biases = biases
+        self.reg_scaling = reg_scaling
 
     def _fit(self, train: Dataset) -> None:
         f = whole_number(self.embedding_size, "embedding_size")
+        flag(self.biases, "biases")
+        one_of(self.reg_scaling, "reg_scaling", REG_SCALINGS)
         whole_number(self.epochs, "epochs")
         real_number(self.reg, "reg (> 0 keeps every system solvable)", above=0)
         if self.reg_bias is not None:
@@ -58,7 +68,7 @@ class BiasedMF(Recommender):
         users, items = r["user"].to_numpy(), r["item"].to_numpy()
         y = r["rating"].to_numpy(dtype=float)
         w = _weights(r, self.weight_column)
-        self.global_mean_ = float(np.average(y, weights=w))
+        self.global_mean_ = float(np.average(y, weights=w)) if self.biases else 0.0
         self.rating_range_ = (float(y.min()), float(y.max()))
         residual = y - self.global_mean_
         by_user = sp.csr_matrix((residual, (users, items)), shape=(self.n_users_, self.n_items_))
@@ -80,15 +90,17 @@ class BiasedMF(Recommender):
     def _half_step(self, ratings: sp.csr_matrix, weights: sp.csr_matrix, other: np.ndarray, other_bias: np.ndarray):
         """Solve every row's (weighted) ridge regression given the other side's factors and biases.
         ``weights`` has the sparsity pattern of ``ratings`` (all ones unless ``weight_column``)."""
-        n, f1 = ratings.shape[0], other.shape[1] + 1
-        z = np.hstack([other, np.ones((other.shape[0], 1))])            # (m, f+1)
+        n, f = ratings.shape[0], other.shape[1]
+        z = np.hstack([other, np.ones((other.shape[0], 1))]) if self.biases else other   # (m, f+1) or (m, f)
+        f1 = z.shape[1]
         gram = (weights @ np.einsum("ma,mb->mab", z, z).reshape(len(z), -1)).reshape(n, f1, f1)
         target = sp.csr_matrix((weights.data * (ratings.data - other_bias[ratings.indices]), ratings.indices,
                                 ratings.indptr), shape=ratings.shape)
-        rhs = target @ z                                                  # (n, f+1)
-        penalty = np.diag([self.reg] * (f1 - 1) + [self.reg if self.reg_bias is None else self.reg_bias])
+        rhs = target @ z                                                  # (n, f1)
+        penalty = np.diag([self.reg] * f + ([self.reg if self.reg_bias is None else self.reg_bias] if self.biases else []))
+        penalty = _row_scale(ratings, self.reg_scaling)[:, None, None] * penalty
         solution = np.linalg.solve(gram + penalty, rhs[..., None])[..., 0]
-        return solution[:, :-1], solution[:, -1]
+        return solution[:, :f], (solution[:, f] if self.biases else np.zeros(n))
 
     def _score(self, users):
         return (self.global_mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
@@ -101,6 +113,16 @@ class BiasedMF(Recommender):
 
     def _predict(self, users, items):
         return np.clip(self._estimate(users, items), *self.rating_range_)
+
+
+REG_SCALINGS = ("none", "count")
+
+
+def _row_scale(rows: sp.csr_matrix, scaling: str) -> np.ndarray:
+    """Each row's penalty multiplier: 1, or (``"count"``) its number of entries, at least 1."""
+    if scaling == "none":
+        return np.ones(rows.shape[0])
+    return np.maximum(np.diff(rows.indptr), 1).astype(float)
 
 
 def _weights(ratings, column: str | None) -> np.ndarray:
@@ -155,13 +177,18 @@ class ImplicitMF(Recommender):
     method started from the current factors (Takács, Pilászy & Tikk 2011): the system's matrix is
     never formed, only its products with a vector, A p = w_row · (Σ_j w_j o_j o_jᵀ) p
     + Σ_{j ∈ R(row)} extra_rj (o_jᵀ p) o_j + λ p, each costing O(f²) plus O(f) per interaction;
-    all rows take their steps together. With ``cg_steps`` = f (and exact arithmetic) it is the
-    exact solve; a few steps are enough because the start is last epoch's answer.
+    all rows take their steps together, in single precision. With ``cg_steps`` = f (and exact
+    arithmetic) it is the exact solve; a few steps are enough because the start is last epoch's
+    answer.
+
+    ``reg_scaling="count"`` multiplies each row's λ by its number of interactions, as Apache
+    Spark's ALS does for implicit feedback too (chapter 10).
     """
 
     def __init__(self, *, embedding_size: int = 32, reg: float = 50.0, alpha: float = 5.0,
                  confidence: str = "binary", epochs: int = 15, seed: int = 0, init_std: float = 0.1,
-                 missing_weight_column: str | None = None, solver: str = "exact", cg_steps: int = 3):
+                 missing_weight_column: str | None = None, solver: str = "exact", cg_steps: int = 3,
+                 reg_scaling: str = "none"):
         self.embedding_size = embedding_size
         self.reg = reg
         self.alpha = alpha
@@ -172,11 +199,13 @@ class ImplicitMF(Recommender):
         self.missing_weight_column = missing_weight_column
         self.solver = solver
         self.cg_steps = cg_steps
+        self.reg_scaling = reg_scaling
 
     def _fit(self, train: Dataset) -> None:
         one_of(self.confidence, "confidence", ("rating", "binary"))
         cg = one_of(self.solver, "solver", ("exact", "cg")) == "cg"
         steps = whole_number(self.cg_steps, "cg_steps")
+        scaling = one_of(self.reg_scaling, "reg_scaling", REG_SCALINGS)
         real_number(self.reg, "reg", above=0)
         real_number(self.alpha, "alpha", above=0)
         real_number(self.init_std, "init_std", above=0)
@@ -192,42 +221,53 @@ class ImplicitMF(Recommender):
         by_item = extra.T.tocsr()
         for _ in range(self.epochs):
             if cg:
-                x = self._cg_half_step(extra, y, x, row_weight=ones, other_weight=m, steps=steps)
-                y = self._cg_half_step(by_item, x, y, row_weight=m, other_weight=ones, steps=steps)
+                x = self._cg_half_step(extra, y, x, row_weight=ones, other_weight=m, steps=steps, scaling=scaling)
+                y = self._cg_half_step(by_item, x, y, row_weight=m, other_weight=ones, steps=steps, scaling=scaling)
             else:
-                x = self._half_step(extra, y, row_weight=ones, other_weight=m)
-                y = self._half_step(by_item, x, row_weight=m, other_weight=ones)
+                x = self._half_step(extra, y, row_weight=ones, other_weight=m, scaling=scaling)
+                y = self._half_step(by_item, x, row_weight=m, other_weight=ones, scaling=scaling)
         self.user_factors_, self.item_factors_ = x, y
 
     def _half_step(self, extra: sp.csr_matrix, other: np.ndarray, *, row_weight: np.ndarray,
-                   other_weight: np.ndarray, reg: float | None = None, prior: np.ndarray | None = None) -> np.ndarray:
+                   other_weight: np.ndarray, reg: float | None = None, prior: np.ndarray | None = None,
+                   scaling: str = "none") -> np.ndarray:
         """Solve every row given the other side. A cell without interaction weighs
         row_weight[row] · other_weight[column] (one of the two is all ones); a cell with one
         weighs that plus ``extra`` (α · strength). The penalty is reg ‖row − prior_row‖²
-        (``reg`` defaults to ``self.reg``, ``prior`` to zero)."""
-        reg = self.reg if reg is None else reg
+        (``reg`` defaults to ``self.reg``, ``prior`` to zero), times the row's number of
+        interactions if ``scaling="count"``."""
+        reg = (self.reg if reg is None else reg) * _row_scale(extra, scaling)
         n, f = extra.shape[0], other.shape[1]
         outer = np.einsum("ma,mb->mab", other, other).reshape(len(other), -1)
         missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
-        gram = row_weight[:, None, None] * missing[None] + (extra @ outer).reshape(n, f, f) + reg * np.eye(f)
+        gram = (row_weight[:, None, None] * missing[None] + (extra @ outer).reshape(n, f, f)
+                + reg[:, None, None] * np.eye(f))
         pattern = sp.csr_matrix((np.ones_like(extra.data), extra.indices, extra.indptr), shape=extra.shape)
         # Σ_{j ∈ R(row)} c_rj o_j, with c_rj = (missing weight of the cell) + extra_rj; p = 1 there, 0 elsewhere
         rhs = row_weight[:, None] * (pattern @ (other * other_weight[:, None])) + extra @ other
         if prior is not None:
-            rhs = rhs + reg * prior
+            rhs = rhs + reg[:, None] * prior
         return np.linalg.solve(gram, rhs[..., None])[..., 0]
 
     def _cg_half_step(self, extra: sp.csr_matrix, other: np.ndarray, start: np.ndarray, *, row_weight: np.ndarray,
-                      other_weight: np.ndarray, steps: int) -> np.ndarray:
-        """``steps`` conjugate-gradient steps for every row's system of `_half_step`, from ``start``."""
+                      other_weight: np.ndarray, steps: int, scaling: str = "none") -> np.ndarray:
+        """``steps`` conjugate-gradient steps for every row's system of `_half_step`, from ``start``.
+
+        The steps run in single precision (as the implicit library's solver does): half the
+        memory traffic of the gathers that dominate their cost; the factors return as float64."""
+        single = np.float32
+        other, start = other.astype(single), start.astype(single)
+        extra = extra.astype(single)
+        other_weight, row_weight = other_weight.astype(single), row_weight.astype(single)
         missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
         rows = np.repeat(np.arange(extra.shape[0]), np.diff(extra.indptr))
         partners = other[extra.indices]                                  # o_j of every interaction, fixed here
+        reg = (self.reg * _row_scale(extra, scaling)[:, None]).astype(single)
+        spread = extra.copy()                                            # its values are replaced at each product
 
         def times_a(p):                                                  # A p for every row at once
-            along = np.einsum("nf,nf->n", p[rows], partners) * extra.data
-            spread = sp.csr_matrix((along, extra.indices, extra.indptr), shape=extra.shape) @ other
-            return row_weight[:, None] * (p @ missing) + spread + self.reg * p
+            spread.data = np.einsum("nf,nf->n", p[rows], partners) * extra.data
+            return row_weight[:, None] * (p @ missing) + spread @ other + reg * p
 
         pattern = sp.csr_matrix((np.ones_like(extra.data), extra.indices, extra.indptr), shape=extra.shape)
         b = row_weight[:, None] * (pattern @ (other * other_weight[:, None])) + extra @ other
@@ -243,7 +283,7 @@ class ImplicitMF(Recommender):
             rs_new = np.einsum("nf,nf->n", r, r)
             p = r + np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)[:, None] * p
             rs = rs_new
-        return x
+        return x.astype(np.float64)
 
     def _score(self, users):
         return self.user_factors_[users] @ self.item_factors_.T
