@@ -13,6 +13,12 @@
 * chapter 9's target, measured and reported: GRU4Rec (as published: BPR with in-batch negatives,
   the validation's choice) against POP and the Markov chain on Recall@20 of the next film in
   test sessions (the chapter asserts what it measures, with intervals);
+* chapter 10's targets, measured and reported: the book's iALS with 3 conjugate-gradient steps
+  within 2x of the `implicit` library's CG fit on ML-100K (equal factors, lambda, confidence and
+  iterations, one thread each, best of three); an HNSW index's recall@10 against exact search
+  (>= 0.95) and its speed-up on a synthetic catalogue of 1 million two-tower item vectors; one ALS
+  sweep (rank 32, implicit) of the book's numpy ALS (exact and CG) and of Spark at 10^5, 10^6
+  and 10^7 simulated ratings (the chapter stops at 10^6);
 * the CI budget: every CI run executes each chapter five times (nbval, the book build, and three
   graded submissions), so its length grows with the chapters. From the measured CI run
   (benchmarks/results/ci_steps.tsv, written by .ci/run), the chapter times and the measured
@@ -225,6 +231,57 @@ def bench_session_target():
             "beats_markov": recall["GRU4Rec"] > recall["Markov"]}
 
 
+def bench_scale():
+    """Chapter 10's targets: CG against the implicit library, HNSW at a million vectors, and one
+    ALS sweep of numpy and Spark as the data grows to 10^7 ratings."""
+    from threadpoolctl import threadpool_limits
+    from implicit.cpu.als import AlternatingLeastSquares
+    from recsys_lite.ann import ItemIndex, mips_vectors, overlap_at_k, synthetic_catalogue
+    from recsys_lite.data import simulate_world
+    from recsys_lite.evaluation import evaluate
+    from recsys_lite.models.two_tower import TwoTower
+    from recsys_lite.spark import SparkALS, spark_session
+
+    split = random_split(load_movielens_100k(), test_size=0.2, seed=0)
+    binary = split.train.to_csr(binary=True).astype(np.float32)
+    with threadpool_limits(1):
+        book_s = best_of(lambda: ImplicitMF(solver="cg", cg_steps=3).fit(split.train), 3)[0]
+        exact_s = best_of(lambda: ImplicitMF().fit(split.train), 3)[0]
+        implicit_s = best_of(lambda: AlternatingLeastSquares(
+            factors=32, regularization=50.0, alpha=5.0, iterations=15, use_cg=True, num_threads=1,
+            calculate_training_loss=False, random_state=0).fit(binary, show_progress=False), 3)[0]
+    cg = {"book_cg_s": book_s, "book_exact_s": exact_s, "implicit_cg_s": implicit_s, "ratio": book_s / implicit_s,
+          "target": 2.0}
+
+    tower = TwoTower(loss="bpr").fit(split.train)
+    queries, films = mips_vectors(tower.user_embeddings_, tower.item_embeddings_, tower.item_bias_)
+    catalogue = synthetic_catalogue(films, 1_000_000, seed=0)
+    exact = ItemIndex("exact").build(catalogue)
+    start = time.perf_counter()
+    exact_top, _ = exact.search(queries, 10)
+    exact_s = time.perf_counter() - start
+    hnsw = ItemIndex("hnsw", links=32, build_breadth=200, breadth=256).build(catalogue)
+    start = time.perf_counter()
+    found, _ = hnsw.search(queries, 10)
+    hnsw_s = time.perf_counter() - start
+    ann = {"vectors": len(catalogue), "exact_search_s": exact_s, "hnsw_search_s": hnsw_s,
+           "hnsw_build_s": hnsw.build_seconds_, "recall@10": overlap_at_k(found, exact_top),
+           "speedup": exact_s / hnsw_s, "target": 0.95}
+    del catalogue, exact, hnsw
+
+    spark = spark_session(driver_memory="8g")
+    sweeps = []
+    for users, items in ((1_000, 1_000), (5_000, 2_000), (40_000, 2_500)):
+        world, _ = simulate_world(n_users=users, n_items=items, density=0.1, seed=0)
+        for engine, model in (("book, exact", ImplicitMF(epochs=1)), ("book, CG", ImplicitMF(epochs=1, solver="cg")),
+                              ("Spark", SparkALS(spark=spark, embedding_size=32, reg=0.5, alpha=5.0, implicit=True,
+                                                 epochs=1))):
+            sweeps.append({"ratings": world.n_ratings, "engine": engine, "seconds": model.fit(world).fit_seconds_})
+        del world
+    spark.stop()
+    return {"cg_vs_implicit": cg, "hnsw_million": ann, "one_sweep": sweeps}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-notebooks", action="store_true")
@@ -242,6 +299,7 @@ def main(argv=None):
         results["grading"] = bench_grading()
     results["targets"] = bench_targets()
     results["session_target"] = bench_session_target()
+    results["scale"] = bench_scale()
 
     ok = True
     print("recommend(k=10) for all 943 users:")
@@ -278,6 +336,18 @@ def main(argv=None):
     print("target (reported, not enforced): GRU4Rec beats POP and the Markov chain on Recall@20 (chapter 9): "
           + ", ".join(f"{k} {v:.4f}" for k, v in st["recall@20"].items())
           + f"   POP {'met' if st['beats_pop'] else 'MISSED'}, Markov {'met' if st['beats_markov'] else 'MISSED'}")
+    sc = results["scale"]
+    c = sc["cg_vs_implicit"]
+    print(f"target (reported, not enforced): the book's iALS with CG within {c['target']:.0f}x of the implicit "
+          f"library's CG fit (chapter 10, one thread): book CG {c['book_cg_s']:.2f} s (exact {c['book_exact_s']:.2f} s), "
+          f"implicit {c['implicit_cg_s']:.2f} s, ratio {c['ratio']:.2f}   {'met' if c['ratio'] <= c['target'] else 'MISSED'}")
+    a = sc["hnsw_million"]
+    print(f"target (reported, not enforced): HNSW recall@10 >= {a['target']} against exact search on "
+          f"{a['vectors']:,} vectors (chapter 10): recall {a['recall@10']:.3f}, speed-up {a['speedup']:.1f} "
+          f"(build {a['hnsw_build_s']:.0f} s)   {'met' if a['recall@10'] >= a['target'] and a['speedup'] > 1 else 'MISSED'}")
+    print("one ALS sweep (rank 32, implicit), seconds (chapter 10):")
+    for row in sc["one_sweep"]:
+        print(f"  {row['ratings']:>11,} ratings  {row['engine']:<12} {row['seconds']:7.2f} s")
     ci = read_ci_steps()
     if ci is None:
         print("CI projection: no measured CI run (benchmarks/results/ci_steps.tsv); run `bash .ci/run` first.")
