@@ -59,7 +59,7 @@ def mips_vectors(user_vectors, item_vectors, item_bias=None) -> tuple[np.ndarray
 class ItemIndex:
     """Item vectors in a FAISS inner-product index; `search` returns each query's top k.
 
-    ``lists`` (IVF cells; default about 4 √n), ``probes`` (cells searched per query), ``links``
+    ``lists`` (IVF cells; default about 4 √n, at most n / 39), ``probes`` (cells searched per query), ``links``
     (HNSW neighbours per node), ``breadth`` (HNSW's efSearch) and ``build_breadth`` (its
     efConstruction). ``seed`` fixes IVF's k-means. ``threads`` limits FAISS's threads (None: all).
     """
@@ -88,7 +88,8 @@ class ItemIndex:
         if self.kind == "exact":
             index = faiss.IndexFlatIP(d)
         elif self.kind == "ivf":
-            lists = self.lists or max(1, int(round(4 * np.sqrt(n))))
+            # FAISS's k-means wants about 39 items per cell: 4 sqrt(n) cells, fewer on a small catalogue
+            lists = self.lists or max(1, min(int(round(4 * np.sqrt(n))), n // 39))
             if lists > n:
                 raise ValueError(f"lists={lists} is more than the {n} items; an IVF cell needs items to hold.")
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, lists, faiss.METRIC_INNER_PRODUCT)
