@@ -62,22 +62,64 @@ def open_and_run(browser, jupyterlab, stem):
     page = browser.new_page(viewport=WIDTHS["desktop"])
     page.goto(f"{url}/lab/tree/lab/{stem}.ipynb?token={token}&reset")      # a fresh workspace: only this notebook
     page.wait_for_selector(f"{NOTEBOOK} .jp-Cell", state="attached", timeout=120_000)
-    page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached",
-                           timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
-    # The run is over when the last code cell shows its execution number and none is queued
-    # ([*]); collapsed solution cells show no prompt. An error stops the run early.
-    page.wait_for_function(
-        f"""(() => {{
-            const prompts = [...document.querySelectorAll('{NOTEBOOK} .jp-CodeCell .jp-InputPrompt')]
-                .map(p => p.textContent.trim()).filter(t => t);
-            const done = prompts.length > 0 && /\\[\\d+\\]/.test(prompts[prompts.length - 1]) && !prompts.includes('[*]:');
-            return done || document.querySelector("{NOTEBOOK} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']") !== null;
-        }})()""", timeout=600_000)
+    # The indicator reads 'idle' while the notebook has no kernel yet ('No Kernel' in the toolbar);
+    # Run All Cells clicked then opens a Select Kernel dialog instead of running (CI once hung on it).
+    page.wait_for_function(f"""() => {{
+        const name = document.querySelector('{NOTEBOOK} .jp-Toolbar-kernelName')?.innerText.trim() ?? '';
+        const status = document.querySelector('{NOTEBOOK} .jp-Notebook-ExecutionIndicator')?.dataset.status;
+        return name !== '' && name !== 'No Kernel' && status === 'idle';
+    }}""", timeout=120_000)
+    run_all_cells(page)
     page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached",
                            timeout=120_000)
     return page
+
+
+# What the notebook shows: every code cell's prompt ('[ ]:', '[*]:' queued or running, '[3]:' done;
+# collapsed solution cells show none), the kernel's state, and whether an error was printed.
+STATE = f"""() => ({{
+    prompts: [...document.querySelectorAll('{NOTEBOOK} .jp-CodeCell .jp-InputPrompt')]
+        .map(p => p.textContent.trim()).filter(t => t),
+    status: document.querySelector('{NOTEBOOK} .jp-Notebook-ExecutionIndicator')?.dataset.status ?? '',
+    error: document.querySelector("{NOTEBOOK} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']") !== null,
+}})"""
+
+
+def run_all_cells(page, timeout=600.0, patience=30.0):
+    """Run > Run All Cells, and wait until the last code cell shows its execution number with none
+    queued, or until an error stops the run.
+
+    Safety nets for a busy machine: a Select Kernel dialog is answered with the preferred kernel; a
+    click that started nothing (every prompt still '[ ]', or cells queued '[*]' while the kernel
+    sits idle) is repeated after `patience` seconds; any other dialog fails the test at once."""
+    start = moved = time.monotonic()
+    last_click, seen = None, (0, "")
+    while time.monotonic() - start < timeout:
+        state = page.evaluate(STATE)
+        prompts = state["prompts"]
+        finished = sum(bool(re.fullmatch(r"\[\d+\]:", p)) for p in prompts)
+        if state["error"] or (prompts and re.fullmatch(r"\[\d+\]:", prompts[-1]) and "[*]:" not in prompts):
+            return
+        if (finished, state["status"]) != seen:                 # something moved: the run is alive
+            seen, moved = (finished, state["status"]), time.monotonic()
+        stalled = "[*]:" not in prompts or (state["status"] == "idle" and time.monotonic() - moved > patience)
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count():
+            text = dialog.first.inner_text()
+            if "Select Kernel" not in text:
+                pytest.fail(f"JupyterLab asked something unexpected: {text[:300]!r}")
+            dialog.first.locator(".jp-mod-accept").click()           # the preferred kernel, as a reader would
+            dialog.first.wait_for(state="detached", timeout=30_000)
+            moved = time.monotonic()
+            continue
+        if last_click is None or (stalled and time.monotonic() - last_click > patience):
+            page.keyboard.press("Escape")                       # a menu left open by an earlier try
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+            last_click = moved = time.monotonic()
+        time.sleep(0.5)
+    pytest.fail(f"the notebook did not finish within {timeout:.0f} s: kernel {state['status']!r}, "
+                f"prompts {prompts}")
 
 
 def errors_in(page) -> list[str]:
