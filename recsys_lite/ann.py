@@ -14,6 +14,7 @@ model's own top k. `ItemIndex` wraps three FAISS indexes:
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -82,8 +83,24 @@ class ItemIndex:
         """Index the rows of ``item_vectors`` (item i = row i); returns ``self``."""
         items = _matrix(item_vectors, "item_vectors")
         n, d = items.shape
-        if self.threads is not None:
-            faiss.omp_set_num_threads(self.threads)
+        with self._threads():
+            self._build(items, n, d)
+        return self
+
+    @contextlib.contextmanager
+    def _threads(self):
+        """FAISS's thread count is process-wide: set ours for one call, then put the old one back."""
+        if self.threads is None:
+            yield
+            return
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            faiss.omp_set_num_threads(before)
+
+    def _build(self, items: np.ndarray, n: int, d: int) -> None:
         start = time.perf_counter()
         if self.kind == "exact":
             index = faiss.IndexFlatIP(d)
@@ -103,7 +120,6 @@ class ItemIndex:
         index.add(items)
         self.build_seconds_ = time.perf_counter() - start
         self.index_, self.n_items_, self.dimension_ = index, n, d
-        return self
 
     def search(self, queries, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The top ``k`` items of each query row by inner product: (ids, scores), best first."""
@@ -113,9 +129,8 @@ class ItemIndex:
         if k > self.n_items_:
             raise ValueError(f"k={k} is larger than the catalogue ({self.n_items_} items).")
         queries = _matrix(queries, "queries", self.dimension_)
-        if self.threads is not None:
-            faiss.omp_set_num_threads(self.threads)
-        scores, ids = self.index_.search(queries, k)
+        with self._threads():
+            scores, ids = self.index_.search(queries, k)
         return ids.astype(np.int64), scores
 
 

@@ -157,6 +157,8 @@ class SparkALS(Recommender):
         real_number(self.reg, "reg", above=0)
         real_number(self.alpha, "alpha", above=0)
         implicit = flag(self.implicit, "implicit")
+        r = train.ratings["rating"]
+        self.rating_range_ = (float(r.min()), float(r.max()))        # of the ratings given, not the 1s sent
         if one_of(self.confidence, "confidence", ("binary", "rating")) == "binary" and implicit:
             train = train.with_ratings(train.ratings.assign(rating=1.0))
         als = ALS(rank=f, maxIter=whole_number(self.epochs, "epochs"), regParam=float(self.reg),
@@ -167,8 +169,6 @@ class SparkALS(Recommender):
         self.spark_model_ = als.fit(self.train_frame_)
         self.user_factors_ = _factors(self.spark_model_.userFactors, self.n_users_, f)
         self.item_factors_ = _factors(self.spark_model_.itemFactors, self.n_items_, f)
-        r = train.ratings["rating"]
-        self.rating_range_ = (float(r.min()), float(r.max()))
 
     def _score(self, users):
         return self.user_factors_[users] @ self.item_factors_.T

@@ -95,6 +95,18 @@ def test_hnsw_finds_the_top_items_of_a_small_catalogue():
     assert np.array_equal(ids, again)
 
 
+def test_index_threads_apply_to_its_own_calls_only():
+    import faiss
+    before = faiss.omp_get_max_threads()
+    seen = []
+    index = ItemIndex("exact", threads=1)
+    original = index._build
+    index._build = lambda *a: (seen.append(faiss.omp_get_max_threads()), original(*a))
+    index.build(ITEMS).search(QUERIES, 3)
+    assert seen == [1]                                   # the build ran on one thread
+    assert faiss.omp_get_max_threads() == before         # and FAISS's setting is as it was
+
+
 def test_mips_vectors_fold_the_item_bias_into_the_inner_product():
     users, items = RNG.normal(size=(4, 3)), RNG.normal(size=(7, 3))
     bias = RNG.normal(size=7)
@@ -194,6 +206,8 @@ def test_spark_top_k_lists_are_the_book_ranking_of_its_factors(spark):
     assert not np.asarray(seen[rows, theirs.ravel()]).any()
     with pytest.raises(NotImplementedError, match="does not estimate"):
         model.predict([0], [0])
+    r = WORLD.ratings["rating"]
+    assert model.rating_range_ == (r.min(), r.max())     # the ratings given, not the 1s sent to Spark
 
 
 def test_spark_ranking_metrics_by_hand(spark):

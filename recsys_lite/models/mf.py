@@ -219,6 +219,10 @@ class ImplicitMF(Recommender):
         x = rng.normal(0, self.init_std, (self.n_users_, f))
         y = rng.normal(0, self.init_std, (self.n_items_, f))
         by_item = extra.T.tocsr()
+        if cg:                                      # CG runs in single precision: cast once, not per half-step
+            single = np.float32
+            extra, by_item, x, y = extra.astype(single), by_item.astype(single), x.astype(single), y.astype(single)
+            m, ones = m.astype(single), ones.astype(single)
         for _ in range(self.epochs):
             if cg:
                 x = self._cg_half_step(extra, y, x, row_weight=ones, other_weight=m, steps=steps, scaling=scaling)
@@ -226,7 +230,7 @@ class ImplicitMF(Recommender):
             else:
                 x = self._half_step(extra, y, row_weight=ones, other_weight=m, scaling=scaling)
                 y = self._half_step(by_item, x, row_weight=m, other_weight=ones, scaling=scaling)
-        self.user_factors_, self.item_factors_ = x, y
+        self.user_factors_, self.item_factors_ = x.astype(np.float64), y.astype(np.float64)
 
     def _half_step(self, extra: sp.csr_matrix, other: np.ndarray, *, row_weight: np.ndarray,
                    other_weight: np.ndarray, reg: float | None = None, prior: np.ndarray | None = None,
@@ -254,11 +258,12 @@ class ImplicitMF(Recommender):
         """``steps`` conjugate-gradient steps for every row's system of `_half_step`, from ``start``.
 
         The steps run in single precision (as the implicit library's solver does): half the
-        memory traffic of the gathers that dominate their cost; the factors return as float64."""
+        memory traffic of the gathers that dominate their cost. The result is float32; inputs
+        already in float32 are used as they are (`_fit` casts once)."""
         single = np.float32
-        other, start = other.astype(single), start.astype(single)
-        extra = extra.astype(single)
-        other_weight, row_weight = other_weight.astype(single), row_weight.astype(single)
+        other, start = other.astype(single, copy=False), start.astype(single, copy=False)
+        extra = extra.astype(single, copy=False)
+        other_weight, row_weight = other_weight.astype(single, copy=False), row_weight.astype(single, copy=False)
         missing = (other.T * other_weight) @ other                       # Σ_j w_j o_j o_jᵀ
         rows = np.repeat(np.arange(extra.shape[0]), np.diff(extra.indptr))
         partners = other[extra.indices]                                  # o_j of every interaction, fixed here
@@ -283,7 +288,7 @@ class ImplicitMF(Recommender):
             rs_new = np.einsum("nf,nf->n", r, r)
             p = r + np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)[:, None] * p
             rs = rs_new
-        return x.astype(np.float64)
+        return x
 
     def _score(self, users):
         return self.user_factors_[users] @ self.item_factors_.T
