@@ -161,6 +161,31 @@ def chapters() -> list[str]:
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
+#: seconds one nbgrader run may take before it is stopped and run once more. The slowest
+#: submission (chapter 10) grades in about 2 minutes; the limit is a safety net for a rare hang
+#: (ipykernel 7 now and then loses a cell's reply, and the grader would wait the whole per-cell
+#: limit for it while the kernel sits idle), not a budget. RECSYS_LITE_GRADE_TIMEOUT overrides it.
+RUN_TIMEOUT_S = 900
+
+
+def run_with_retry(cmd: list[str], *, timeout: float, attempts: int = 2, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``cmd`` (in a session of its own, so that a stop reaches its kernels too); if it
+    takes longer than ``timeout`` seconds, stop it and start it again, ``attempts`` times in all."""
+    for attempt in range(1, attempts + 1):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, **kwargs)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.communicate()
+            print(f"{' '.join(cmd[1:3])}: no answer after {timeout:.0f} s (attempt {attempt} of {attempts})",
+                  file=sys.stderr, flush=True)
+    raise SystemExit(f"{' '.join(cmd)} did not finish in {timeout:.0f} s, {attempts} times; "
+                     "set RECSYS_LITE_GRADE_TIMEOUT (seconds) on a slow machine")
+
+
 def nbgrader(*args: str, course: Path, quiet_env: bool = False, env_extra: dict | None = None) -> None:
     bin_dir = Path(sys.executable).parent  # nbgrader runs helpers (alembic) found on PATH
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", **(env_extra or {})}
@@ -168,7 +193,8 @@ def nbgrader(*args: str, course: Path, quiet_env: bool = False, env_extra: dict 
         env["RECSYS_LITE_RESULTS"] = "off"   # students' runs never write the book's results records
     exe = bin_dir / "nbgrader"
     cmd = [str(exe) if exe.exists() else "nbgrader", *args]
-    done = subprocess.run(cmd, cwd=course, capture_output=True, text=True, env=env)
+    timeout = float(os.environ.get("RECSYS_LITE_GRADE_TIMEOUT", RUN_TIMEOUT_S))
+    done = run_with_retry(cmd, timeout=timeout, cwd=course, env=env)
     if done.returncode != 0:
         raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 

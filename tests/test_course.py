@@ -129,3 +129,19 @@ def test_grades_csv(graded):
         assert float(rows["stubs", name]["score"]) == 0 and rows["stubs", name]["status"] == "graded"
         assert rows["solutions", name]["status"] == "needs grading by hand"
         assert rows["stubs", name]["submitted"], "every graded row has its submission time"
+
+
+def test_a_hung_grader_run_is_stopped_and_run_again(tmp_path):
+    """A grader that hangs (ipykernel 7 now and then loses a reply) is stopped with everything it
+    started and run once more; one that hangs every time fails with a clear error."""
+    import time
+    marker = tmp_path / "hung-once"
+    code = ("import pathlib, subprocess, sys, time\nm = pathlib.Path(sys.argv[1])\n"
+            "if not m.exists():\n    m.touch()\n    subprocess.Popen(['sleep', '60'])\n    time.sleep(60)\n"
+            "print('done')")
+    start = time.perf_counter()
+    done = course.run_with_retry([sys.executable, "-c", code, str(marker)], timeout=2)
+    assert done.returncode == 0 and done.stdout.strip() == "done"
+    assert time.perf_counter() - start < 20
+    with pytest.raises(SystemExit, match="did not finish in 1 s, 2 times"):
+        course.run_with_retry([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
