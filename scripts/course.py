@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -178,12 +179,26 @@ def run_with_retry(cmd: list[str], *, timeout: float, attempts: int = 2, **kwarg
             out, err = proc.communicate(timeout=timeout)
             return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             print(f"{' '.join(cmd[1:3])}: no answer after {timeout:.0f} s (attempt {attempt} of {attempts})",
                   file=sys.stderr, flush=True)
     raise SystemExit(f"{' '.join(cmd)} did not finish in {timeout:.0f} s, {attempts} times; "
                      "set RECSYS_LITE_GRADE_TIMEOUT (seconds) on a slow machine")
+
+
+def grade_timeout() -> float:
+    """RUN_TIMEOUT_S, or RECSYS_LITE_GRADE_TIMEOUT when it is set (seconds, a positive number)."""
+    raw = os.environ.get("RECSYS_LITE_GRADE_TIMEOUT")
+    if raw is None:
+        return float(RUN_TIMEOUT_S)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise SystemExit(f"RECSYS_LITE_GRADE_TIMEOUT={raw!r}: expected a positive number of seconds")
+    return seconds
 
 
 def nbgrader(*args: str, course: Path, quiet_env: bool = False, env_extra: dict | None = None) -> None:
@@ -193,8 +208,7 @@ def nbgrader(*args: str, course: Path, quiet_env: bool = False, env_extra: dict 
         env["RECSYS_LITE_RESULTS"] = "off"   # students' runs never write the book's results records
     exe = bin_dir / "nbgrader"
     cmd = [str(exe) if exe.exists() else "nbgrader", *args]
-    timeout = float(os.environ.get("RECSYS_LITE_GRADE_TIMEOUT", RUN_TIMEOUT_S))
-    done = run_with_retry(cmd, timeout=timeout, cwd=course, env=env)
+    done = run_with_retry(cmd, timeout=grade_timeout(), cwd=course, env=env)
     if done.returncode != 0:
         raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 

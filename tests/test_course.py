@@ -145,3 +145,14 @@ def test_a_hung_grader_run_is_stopped_and_run_again(tmp_path):
     assert time.perf_counter() - start < 20
     with pytest.raises(SystemExit, match="did not finish in 1 s, 2 times"):
         course.run_with_retry([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
+
+
+def test_the_grading_limit_can_be_raised_and_refuses_nonsense(monkeypatch):
+    monkeypatch.delenv("RECSYS_LITE_GRADE_TIMEOUT", raising=False)
+    assert course.grade_timeout() == course.RUN_TIMEOUT_S
+    monkeypatch.setenv("RECSYS_LITE_GRADE_TIMEOUT", "2400")
+    assert course.grade_timeout() == 2400
+    for bad in ("ten", "0", "-5", "nan", "inf"):
+        monkeypatch.setenv("RECSYS_LITE_GRADE_TIMEOUT", bad)
+        with pytest.raises(SystemExit, match="RECSYS_LITE_GRADE_TIMEOUT"):
+            course.grade_timeout()
